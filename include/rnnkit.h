@@ -1,0 +1,295 @@
+/*
+ * rnnkit: fast recurrent neural networks (RNN, LSTM, GRU) on CPUs.
+ *
+ * The whole public API. C11; every function returns an rnnkit_status
+ * unless it cannot fail. On failure a message saying what is wrong (which
+ * argument, which tensor, expected versus actual shape) is available from
+ * rnnkit_last_error() on the calling thread until that thread's next rnnkit
+ * call. A call that fails writes nothing to its output buffers.
+ *
+ * Threading: an rnnkit_model is immutable once created and may be used by
+ * any number of threads at once. A workspace buffer or an rnnkit_stream
+ * must be used by one thread at a time.
+ *
+ * Numbers: float32 everywhere. Tensors are dense, C order (row-major).
+ */
+#ifndef RNNKIT_H
+#define RNNKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RNNKIT_VERSION_MAJOR 0
+#define RNNKIT_VERSION_MINOR 1
+#define RNNKIT_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------ */
+/* Status codes                                                        */
+/* ------------------------------------------------------------------ */
+typedef enum rnnkit_status {
+    RNNKIT_STATUS_OK = 0,
+    /* An argument is NULL, zero, negative or out of its range. */
+    RNNKIT_STATUS_INVALID_ARGUMENT = 1,
+    /* A tensor's or buffer's shape does not match what the model expects. */
+    RNNKIT_STATUS_SHAPE_MISMATCH = 2,
+    /* A tensor the model needs is missing, or a tensor is not recognised. */
+    RNNKIT_STATUS_MISSING_TENSOR = 3,
+    /* Memory could not be allocated, or a size overflows size_t. */
+    RNNKIT_STATUS_OUT_OF_MEMORY = 4,
+    /* The request is valid but not supported (e.g. streaming a
+     * bidirectional model). */
+    RNNKIT_STATUS_UNSUPPORTED = 5,
+    /* A file could not be opened, read or written. */
+    RNNKIT_STATUS_IO_ERROR = 6,
+    /* A file's contents are malformed (bad header, offsets, dtype...). */
+    RNNKIT_STATUS_FORMAT_ERROR = 7,
+    /* The caller's workspace is smaller than rnnkit_workspace_size(). */
+    RNNKIT_STATUS_WORKSPACE_TOO_SMALL = 8,
+    /* The ISA asked for is unknown or this CPU does not support it. */
+    RNNKIT_STATUS_ISA_UNAVAILABLE = 9,
+    /* A sequence length is outside the allowed range. */
+    RNNKIT_STATUS_BAD_LENGTH = 10
+} rnnkit_status;
+
+/* Short fixed name of a status ("invalid argument"). Never NULL. */
+const char *rnnkit_status_string(rnnkit_status status);
+
+/* Message of the last failed call on this thread (thread-local storage),
+ * or "" if the last call succeeded. Never NULL. */
+const char *rnnkit_last_error(void);
+
+/* "0.1.0" */
+const char *rnnkit_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Model description                                                   */
+/* ------------------------------------------------------------------ */
+typedef enum rnnkit_cell {
+    RNNKIT_CELL_RNN_TANH = 0, /* Elman RNN, h = tanh(...) (ONNX "RNN") */
+    RNNKIT_CELL_RNN_RELU = 1, /* Elman RNN, h = relu(...)              */
+    RNNKIT_CELL_LSTM = 2,
+    RNNKIT_CELL_GRU = 3
+} rnnkit_cell;
+
+/* Which framework's tensor names, shapes, gate orders and I/O layouts
+ * the model follows. */
+typedef enum rnnkit_layout {
+    /* torch.nn.RNN / LSTM / GRU: tensors weight_ih_l{k}[_reverse],
+     * weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, weight_hr_l{k}; gate
+     * order LSTM i,f,g,o and GRU r,z,n (GRU is "linear before reset"). */
+    RNNKIT_LAYOUT_PYTORCH = 0,
+    /* ONNX RNN / LSTM / GRU operators (opset 14): tensors W, R, B, P;
+     * gate order LSTM i,o,f,c and GRU z,r,h; one layer. */
+    RNNKIT_LAYOUT_ONNX = 1
+} rnnkit_layout;
+
+typedef enum rnnkit_direction {
+    RNNKIT_DIRECTION_FORWARD = 0,
+    RNNKIT_DIRECTION_REVERSE = 1, /* ONNX only */
+    RNNKIT_DIRECTION_BIDIRECTIONAL = 2
+} rnnkit_direction;
+
+/* The ONNX activation functions (names as ONNX spells them,
+ * case-insensitive in files). alpha/beta as in the ONNX specification. */
+typedef enum rnnkit_activation_kind {
+    RNNKIT_ACTIVATION_SIGMOID = 0,
+    RNNKIT_ACTIVATION_TANH = 1,
+    RNNKIT_ACTIVATION_RELU = 2,
+    RNNKIT_ACTIVATION_AFFINE = 3,           /* alpha*x + beta */
+    RNNKIT_ACTIVATION_LEAKY_RELU = 4,       /* x >= 0 ? x : alpha*x */
+    RNNKIT_ACTIVATION_THRESHOLDED_RELU = 5, /* x > alpha ? x : 0 */
+    RNNKIT_ACTIVATION_SCALED_TANH = 6,      /* alpha*tanh(beta*x) */
+    RNNKIT_ACTIVATION_HARD_SIGMOID = 7,     /* max(0, min(1, alpha*x+beta)) */
+    RNNKIT_ACTIVATION_ELU = 8,              /* x >= 0 ? x : alpha*(e^x-1) */
+    RNNKIT_ACTIVATION_SOFTSIGN = 9,         /* x / (1 + |x|) */
+    RNNKIT_ACTIVATION_SOFTPLUS = 10         /* log(1 + e^x) */
+} rnnkit_activation_kind;
+
+typedef struct rnnkit_activation {
+    rnnkit_activation_kind kind;
+    float alpha;
+    float beta;
+} rnnkit_activation;
+
+/* Parse an ONNX activation name ("Tanh", "leakyrelu", ...), setting the
+ * ONNX default alpha/beta for it. */
+rnnkit_status rnnkit_activation_parse(const char *name, rnnkit_activation *out);
+
+/* One named float32 tensor given to rnnkit_model_create. The library
+ * copies the data; the caller's buffer is not kept. */
+typedef struct rnnkit_tensor {
+    const char *name;  /* "weight_ih_l0", "bias_hh_l1_reverse", "W", ... */
+    const float *data; /* dense, C order */
+    int ndim;          /* 1..4 */
+    int64_t shape[4];
+} rnnkit_tensor;
+
+#define RNNKIT_MAX_ACTIVATIONS 6
+
+/* Everything about a model that its tensors do not say. Start from
+ * rnnkit_model_desc_init(), which sets every field to its default. */
+typedef struct rnnkit_model_desc {
+    rnnkit_layout layout;
+    rnnkit_cell cell;
+
+    /* Optional checks: 0 means "take it from the tensors"; a non-zero
+     * value must match the tensors or creation fails. */
+    int64_t input_size;
+    int64_t hidden_size;
+    int64_t num_layers; /* PyTorch only; ONNX models have one layer */
+
+    /* PyTorch: bidirectional is taken from the presence of *_reverse
+     * tensors; proj_size from weight_hr_l{k}; biases from bias_*.
+     * ONNX: the direction attribute (default forward). */
+    rnnkit_direction direction;
+
+    /* ONNX attributes (ignored for PyTorch layout, which has fixed
+     * semantics). */
+    int linear_before_reset; /* GRU: 0 (ONNX default) or 1 */
+    float clip;              /* > 0 clips gate pre-activations; 0 = none */
+    int input_forget;        /* LSTM: couple f = 1 - i */
+    /* Activation list as the ONNX attribute: per direction f (RNN);
+     * f, g (GRU); f, g, h (LSTM); forward direction first. 0 means the
+     * defaults (Tanh; Sigmoid,Tanh; Sigmoid,Tanh,Tanh). */
+    int num_activations;
+    rnnkit_activation activations[RNNKIT_MAX_ACTIVATIONS];
+    /* ONNX "layout" attribute: 0 = X [T,N,I], Y [T,D,N,H], Y_h [D,N,H];
+     * 1 = X [N,T,I], Y [N,T,D,H], Y_h [N,D,H]. */
+    int onnx_layout;
+} rnnkit_model_desc;
+
+void rnnkit_model_desc_init(rnnkit_model_desc *desc);
+
+typedef struct rnnkit_model rnnkit_model;
+
+/* Creates a model from named tensors. PyTorch names may carry a common
+ * prefix ("rnn.weight_ih_l0"); unknown names are an error. The weights
+ * are copied and packed for the ISA chosen by rnnkit_isa_select() (or
+ * the best one the CPU has); the model keeps that ISA for its life. */
+rnnkit_status rnnkit_model_create(const rnnkit_model_desc *desc,
+                                  const rnnkit_tensor *tensors,
+                                  size_t num_tensors, rnnkit_model **out);
+
+/* Loads a model from a .safetensors file; the cell, layout and
+ * attributes come from the header's __metadata__ (see README). */
+rnnkit_status rnnkit_model_load(const char *path, rnnkit_model **out);
+
+/* Frees everything. NULL is accepted. */
+void rnnkit_model_destroy(rnnkit_model *model);
+
+/* Properties of a created model (cannot fail on a valid model). */
+typedef struct rnnkit_model_info {
+    rnnkit_layout layout;
+    rnnkit_cell cell;
+    int64_t input_size;
+    int64_t hidden_size;
+    int64_t proj_size;   /* 0 if none */
+    int64_t output_size; /* proj_size if set, else hidden_size */
+    int64_t num_layers;
+    int64_t num_directions;    /* 1 or 2 */
+    rnnkit_direction direction;
+    int has_bias;
+    int has_peepholes;
+    int linear_before_reset;
+    const char *isa; /* ISA its kernels use: "scalar", "avx2", ... */
+} rnnkit_model_info;
+
+rnnkit_status rnnkit_model_get_info(const rnnkit_model *model,
+                                    rnnkit_model_info *info);
+
+/* ------------------------------------------------------------------ */
+/* Forward over whole sequences                                        */
+/* ------------------------------------------------------------------ */
+/* Shapes (T = seq_len, N = batch, I = input size, H = hidden size,
+ * P = output size (proj or H), L = layers, D = directions):
+ *
+ *   PyTorch layout                       ONNX layout
+ *   x   [T,N,I] or [N,T,I] (batch_major) [T,N,I] (onnx_layout 0) or [N,T,I]
+ *   y   [T,N,D*P] or [N,T,D*P]           [T,D,N,H] or [N,T,D,H]
+ *   h0,hn [L*D,N,P]                      [D,N,H] or [N,D,H]
+ *   c0,cn [L*D,N,H]                      [D,N,H] or [N,D,H]
+ *
+ * For ONNX models batch_major must equal the model's onnx_layout.
+ * Lengths: optional [N]; each in 1..T, and for ONNX models also 0
+ * (zero outputs and zero final states). Outputs past a sequence's length
+ * are zero; its final state is the one at its last valid step.
+ */
+typedef struct rnnkit_forward_args {
+    int64_t seq_len;
+    int64_t batch;
+    int batch_major;
+    const float *x;          /* required */
+    const int32_t *lengths;  /* optional */
+    const float *h0;         /* optional: zeros */
+    const float *c0;         /* optional (LSTM): zeros */
+    float *y;                /* optional */
+    float *hn;               /* optional */
+    float *cn;               /* optional (LSTM) */
+    /* Optional scratch memory of at least rnnkit_workspace_size() bytes;
+     * with it the call allocates nothing. NULL: the call allocates. */
+    void *workspace;
+    size_t workspace_size;
+    /* Threads: 0 = rnnkit_set_num_threads() value, else OMP default. */
+    int num_threads;
+} rnnkit_forward_args;
+
+rnnkit_status rnnkit_workspace_size(const rnnkit_model *model, int64_t seq_len,
+                                    int64_t batch, size_t *bytes);
+
+rnnkit_status rnnkit_forward(const rnnkit_model *model,
+                             const rnnkit_forward_args *args);
+
+/* ------------------------------------------------------------------ */
+/* Streaming: feed a sequence a few steps at a time                    */
+/* ------------------------------------------------------------------ */
+/* Pushing steps 0..a then a+1..b gives exactly what one rnnkit_forward
+ * over 0..b gives. Unidirectional models only (forward direction);
+ * a bidirectional or reverse model gives RNNKIT_STATUS_UNSUPPORTED.
+ * All memory is allocated by rnnkit_stream_create: pushing allocates
+ * nothing. */
+typedef struct rnnkit_stream rnnkit_stream;
+
+rnnkit_status rnnkit_stream_create(const rnnkit_model *model, int64_t batch,
+                                   rnnkit_stream **out);
+/* Sets the state (h0/c0 laid out as for rnnkit_forward; NULL = zeros). */
+rnnkit_status rnnkit_stream_reset(rnnkit_stream *stream, const float *h0,
+                                  const float *c0);
+/* x: [steps, N, I] (sequence-major); y: [steps, N, P] for PyTorch
+ * layout or [steps, 1, N, H] for ONNX layout (may be NULL). */
+rnnkit_status rnnkit_stream_push(rnnkit_stream *stream, const float *x,
+                                 int64_t steps, float *y);
+/* Current state, laid out as hn/cn of rnnkit_forward (either may be
+ * NULL). */
+rnnkit_status rnnkit_stream_get_state(const rnnkit_stream *stream, float *h,
+                                      float *c);
+void rnnkit_stream_destroy(rnnkit_stream *stream);
+
+/* ------------------------------------------------------------------ */
+/* Threads and ISA                                                     */
+/* ------------------------------------------------------------------ */
+/* Default thread count for calls that pass num_threads = 0; 0 restores
+ * the OpenMP default (OMP_NUM_THREADS, else all cores). */
+rnnkit_status rnnkit_set_num_threads(int num_threads);
+int rnnkit_get_num_threads(void);
+
+/* The ISA that models created from now on will use: "scalar", "avx2",
+ * "avx512", "neon". Chosen once from the CPU, or from the environment
+ * variable RNNKIT_ISA. */
+const char *rnnkit_isa_active(void);
+/* Forces an ISA for models created afterwards (NULL or "auto" = best).
+ * RNNKIT_STATUS_ISA_UNAVAILABLE if unknown or not supported here. */
+rnnkit_status rnnkit_isa_select(const char *name);
+/* Whether this CPU (and OS) supports the named ISA. */
+int rnnkit_isa_supported(const char *name);
+/* Comma-separated CPU features detected ("avx2,fma,avx512f,..."). */
+const char *rnnkit_cpu_features(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RNNKIT_H */

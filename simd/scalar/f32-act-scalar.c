@@ -1,0 +1,17 @@
+/*
+ * Reference elementwise activations: libm's expf and tanhf, and
+ * sigmoid(x) = 1/(1+expf(-x)). y may alias x.
+ */
+#include "act-scalar.h"
+
+void rnnkit_f32_sigmoid__scalar(int64_t n, const float *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = rnnkit_sigmoidf(x[i]);
+}
+
+void rnnkit_f32_tanh__scalar(int64_t n, const float *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+
+void rnnkit_f32_exp__scalar(int64_t n, const float *x, float *y) {
+    for (int64_t i = 0; i < n; i++) y[i] = expf(x[i]);
+}
