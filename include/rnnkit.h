@@ -195,6 +195,9 @@ typedef struct rnnkit_model_info {
     int has_bias;
     int has_peepholes;
     int linear_before_reset;
+    int input_forget;
+    float clip;
+    int onnx_layout; /* ONNX layout attribute (0 or 1); 0 for PyTorch */
     const char *isa; /* ISA its kernels use: "scalar", "avx2", ... */
 } rnnkit_model_info;
 

@@ -1,0 +1,40 @@
+/* The model's internal representation (not public). */
+#ifndef RNNKIT_MODEL_H
+#define RNNKIT_MODEL_H
+
+#include "rnnkit.h"
+#include "simd/kernels.h"
+
+/* Weights of one direction of one layer, converted to canonical gate
+ * order (LSTM i,f,g,o; GRU r,z,n) and packed for the model's kernels. */
+typedef struct rk_dir_weights {
+    float *w_ih;  /* packed, G gates, k = layer input size */
+    float *w_hh;  /* packed: LSTM 4 gates, RNN 1, GRU r,z */
+    float *w_hn;  /* GRU: packed n gate */
+    float *w_hr;  /* LSTM projection: packed, 1 gate, h = P, k = H */
+    float *bias;  /* [G*H] folded input-side bias (NULL-free, zeros if none) */
+    float *b_hn;  /* GRU linear_before_reset: [H] recurrent n bias */
+    float *peep;  /* LSTM: [3H] p_i, p_f, p_o, or NULL */
+    rnnkit_step_fn *step;
+    int default_act;
+    rnnkit_act act[3];
+} rk_dir_weights;
+
+struct rnnkit_model {
+    rnnkit_layout layout;
+    rnnkit_cell cell;
+    rnnkit_direction direction;
+    int64_t input_size, hidden_size, proj_size, out_size; /* out = P */
+    int64_t num_layers, num_dirs, gates;
+    int has_bias, has_peep, linear_before_reset, input_forget, onnx_layout;
+    float clip;
+    const rnnkit_kernels *k;
+    rk_dir_weights *w; /* [num_layers * num_dirs] */
+};
+
+/* Input size of layer l. */
+static inline int64_t rk_layer_input(const struct rnnkit_model *m, int64_t l) {
+    return l == 0 ? m->input_size : m->num_dirs * m->out_size;
+}
+
+#endif
