@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds a release and runs the whole test suite:
+# the Criterion suites (every ISA this CPU has), then the NEON kernels
+# cross-built for aarch64 and run under qemu. Ends with one summary line.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+rk_need_packages "${RK_BASE_PACKAGES[@]}"
+rk_build
+
+status=0
+echo "==> meson test (Criterion suites)"
+meson test -C "$BUILD" --print-errorlogs --num-processes 1 || status=1
+
+# Criterion's own summaries, one per suite, and a total.
+LOG="$BUILD/meson-logs/testlog.txt"
+passed=0; failed=0
+if [ -f "$LOG" ]; then
+    while read -r line; do
+        echo "$line"
+        t=$(sed -n 's/.*Tested: *\([0-9]*\).*/\1/p' <<<"$line")
+        p=$(sed -n 's/.*Passing: *\([0-9]*\).*/\1/p' <<<"$line")
+        passed=$((passed + ${p:-0})); failed=$((failed + ${t:-0} - ${p:-0}))
+    done < <(grep -a "Synthesis:" "$LOG" | sed 's/\x1b\[[0-9;]*m//g')
+fi
+
+if [ -x "$ROOT/scripts/test-neon.sh" ] && [ "$(uname -m)" = "x86_64" ] && [ "${RNNKIT_SKIP_NEON:-0}" != 1 ]; then
+    echo "==> NEON kernels (aarch64 cross build under qemu)"
+    if "$ROOT/scripts/test-neon.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+fi
+
+echo "$passed passed, $failed failed"
+exit $status
