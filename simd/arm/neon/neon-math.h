@@ -1,0 +1,105 @@
+/*
+ * Vector math for the NEON kernels: exp, sigmoid and tanh on four floats.
+ * The one place the polynomial coefficients live.
+ *
+ * exp(x): clamp x to [-104, 89] (NaN passes through FMIN/FMAX), n =
+ *   round(x * log2(e)), r = x - n*ln2 (Cody-Waite, two constants, FMA),
+ *   e^r ~ 1 + r + r^2 P(r) with the degree-5 P of Cephes expf.c (minimax
+ *   on |r| <= ln2/2, Cephes states 1.7e-7 peak relative error), then
+ *   * 2^(n - n/2) * 2^(n/2): two exact-range scale factors so results that
+ *   overflow (x > 88.7228) give +inf and denormal results (x < -87.34)
+ *   are rounded once, like libm; x <= -103.98 gives +0.
+ *   Measured against exp in double on every 4099th float bit pattern and
+ *   the special values (tests/neon_runner.c): <= 2 ULP over the whole
+ *   float range (denormal results: ULP of the denormal spacing).
+ * sigmoid(x) = 1/(1+e^-x): computed from e = exp(-|x|), which never
+ *   overflows, as 1/(1+e) for x >= 0 and e/(1+e) for x < 0, so tiny and
+ *   denormal results for large negative x are accurate (the scalar
+ *   1/(1+expf(-x)) flushes them to 0 below x = -88.7). sigmoid(+inf) = 1,
+ *   sigmoid(-inf) = 0, NaN -> NaN. Measured <= 3 ULP over all floats.
+ * tanh(x): for |x| < 0.625 the odd polynomial of Cephes tanhf.c,
+ *   x + x^3 Q(x^2) (Cephes: 1.3e-7 peak relative error on that range);
+ *   above, (1 - e)/(1 + e) with e = exp(-2|x|), which tends to 1 exactly
+ *   (|x| > 9.01 gives 1.0f) and never overflows. Evaluated on |x|, then the
+ *   sign bit of x is ORed in: tanh(-0) = -0, tanh(+-inf) = +-1, denormal x
+ *   returns x, NaN -> NaN. Measured <= 3 ULP over all floats.
+ * Denormal inputs/outputs need FPCR.FZ = 0 (the Linux default).
+ */
+#ifndef RNNKIT_NEON_MATH_H
+#define RNNKIT_NEON_MATH_H
+
+#include <arm_neon.h>
+
+#define RK_NEON_INLINE static inline __attribute__((always_inline))
+
+/* Cephes expf.c: ln2 split (C1 has 9 significant bits, so n*C1 is exact
+ * for |n| <= 2^15) and the polynomial P of e^r = 1 + r + r^2 P(r). */
+#define RK_EXP_LOG2E 1.44269504088896341f
+#define RK_EXP_C1 0.693359375f
+#define RK_EXP_C2 (-2.12194440e-4f)
+#define RK_EXP_P0 1.9875691500e-4f
+#define RK_EXP_P1 1.3981999507e-3f
+#define RK_EXP_P2 8.3334519073e-3f
+#define RK_EXP_P3 4.1665795894e-2f
+#define RK_EXP_P4 1.6666665459e-1f
+#define RK_EXP_P5 5.0000001201e-1f
+/* Cephes tanhf.c, |x| < 0.625: tanh x = x + x^3 Q(x^2). */
+#define RK_TANH_SMALL 0.625f
+#define RK_TANH_Q0 (-5.70498872745e-3f)
+#define RK_TANH_Q1 2.06390887954e-2f
+#define RK_TANH_Q2 (-5.37397155531e-2f)
+#define RK_TANH_Q3 1.33314422036e-1f
+#define RK_TANH_Q4 (-3.33332819422e-1f)
+
+RK_NEON_INLINE float32x4_t rk_exp_f32x4(float32x4_t x) {
+    /* vmaxq/vminq (FMAX/FMIN) return NaN if an operand is NaN. */
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-104.0f)), vdupq_n_f32(89.0f));
+    float32x4_t nf = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(RK_EXP_LOG2E)));
+    float32x4_t r = vfmsq_f32(x, nf, vdupq_n_f32(RK_EXP_C1));
+    r = vfmsq_f32(r, nf, vdupq_n_f32(RK_EXP_C2));
+    float32x4_t p = vdupq_n_f32(RK_EXP_P0);
+    p = vfmaq_f32(vdupq_n_f32(RK_EXP_P1), p, r);
+    p = vfmaq_f32(vdupq_n_f32(RK_EXP_P2), p, r);
+    p = vfmaq_f32(vdupq_n_f32(RK_EXP_P3), p, r);
+    p = vfmaq_f32(vdupq_n_f32(RK_EXP_P4), p, r);
+    p = vfmaq_f32(vdupq_n_f32(RK_EXP_P5), p, r);
+    float32x4_t r2 = vmulq_f32(r, r);
+    p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, r2);
+    /* n in [-150, 129] (0 for NaN): 2^n as two factors in the normal
+     * range. */
+    int32x4_t n = vcvtq_s32_f32(nf);
+    int32x4_t n1 = vshrq_n_s32(n, 1);
+    int32x4_t n2 = vsubq_s32(n, n1);
+    float32x4_t s1 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n1, vdupq_n_s32(127)), 23));
+    float32x4_t s2 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n2, vdupq_n_s32(127)), 23));
+    return vmulq_f32(vmulq_f32(p, s1), s2);
+}
+
+RK_NEON_INLINE float32x4_t rk_sigmoid_f32x4(float32x4_t x) {
+    float32x4_t e = rk_exp_f32x4(vnegq_f32(vabsq_f32(x)));
+    float32x4_t d = vaddq_f32(vdupq_n_f32(1.0f), e);
+    /* x < 0 is false for NaN: then 1/(1+NaN) = NaN. */
+    uint32x4_t neg = vcltq_f32(x, vdupq_n_f32(0.0f));
+    float32x4_t num = vbslq_f32(neg, e, vdupq_n_f32(1.0f));
+    return vdivq_f32(num, d);
+}
+
+RK_NEON_INLINE float32x4_t rk_tanh_f32x4(float32x4_t x) {
+    float32x4_t ax = vabsq_f32(x);
+    float32x4_t z = vmulq_f32(ax, ax);
+    float32x4_t q = vdupq_n_f32(RK_TANH_Q0);
+    q = vfmaq_f32(vdupq_n_f32(RK_TANH_Q1), q, z);
+    q = vfmaq_f32(vdupq_n_f32(RK_TANH_Q2), q, z);
+    q = vfmaq_f32(vdupq_n_f32(RK_TANH_Q3), q, z);
+    q = vfmaq_f32(vdupq_n_f32(RK_TANH_Q4), q, z);
+    float32x4_t small = vfmaq_f32(ax, vmulq_f32(q, z), ax);
+    float32x4_t e = rk_exp_f32x4(vmulq_f32(ax, vdupq_n_f32(-2.0f)));
+    float32x4_t big =
+        vdivq_f32(vsubq_f32(vdupq_n_f32(1.0f), e), vaddq_f32(vdupq_n_f32(1.0f), e));
+    /* |x| < 0.625 is false for NaN: the big path gives NaN. */
+    float32x4_t t = vbslq_f32(vcltq_f32(ax, vdupq_n_f32(RK_TANH_SMALL)), small, big);
+    uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(x), vdupq_n_u32(0x80000000u));
+    return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(t), sign));
+}
+
+#endif
