@@ -176,15 +176,16 @@ static void write_npy(const char *path, rk_dtype dt, int ndim, const int64_t *sh
     write_npy((path), (dt), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
               (const int64_t[]){__VA_ARGS__}, (data))
 
-/* A model file: up to 16 random tensors plus metadata. */
+/* A model file: up to 24 random tensors plus metadata. */
 typedef struct model {
     size_t n;
-    rnnkit_tensor t[16];
-    char names[16][32];
-    float *data[16];
+    rnnkit_tensor t[24];
+    char names[24][32];
+    float *data[24];
 } model;
 
 static const float *add_tensor(model *m, const char *name, int64_t d0, int64_t d1, int64_t d2) {
+    cr_assert_lt(m->n, sizeof m->t / sizeof m->t[0], "too many tensors");
     size_t i = m->n++;
     int64_t shape[3] = {d0, d1, d2};
     int ndim = d2 ? 3 : d1 ? 2 : 1;

@@ -19,12 +19,6 @@
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
-/* Safetensors __metadata__ keys rnnkit_model_load reads (the example
- * writer and the tests use the same spelling). */
-#define CLI_META_CELL "cell"
-#define CLI_META_LAYOUT "layout"
-#define CLI_META_ONNX_LAYOUT "onnx_layout"
-
 /* Prints "rnnkit: <what>: <message>" as one line and returns code. */
 int cli_error(int code, const char *what, const char *fmt, ...) CLI_PRINTF(3, 4);
 /* The same with the library's rnnkit_last_error() (or the status name if

@@ -85,8 +85,9 @@ static int join(char *buf, size_t len, const char *dir, const char *name) {
 
 static int write_example(const char *model_path, const char *x_path) {
     static const char *const suffix[] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
-    static const char *const meta_keys[] = {CLI_META_CELL, CLI_META_LAYOUT};
-    static const char *const meta_values[] = {"lstm", "pytorch"};
+    /* __metadata__ as the fixtures write it: PyTorch layout is the default. */
+    static const char *const meta_keys[] = {"cell"};
+    static const char *const meta_values[] = {"lstm"};
     const int64_t G = EX_GATES * EX_HIDDEN;
     const float bound = 0.17677669f; /* 1/sqrt(hidden), as torch.nn.LSTM */
     uint64_t seed = 20240601;
@@ -113,7 +114,7 @@ static int write_example(const char *model_path, const char *x_path) {
     }
 
     int rc = CLI_EXIT_OK;
-    rnnkit_status s = rk_safetensors_write(model_path, EX_LAYERS * 4, t, 2, meta_keys, meta_values);
+    rnnkit_status s = rk_safetensors_write(model_path, EX_LAYERS * 4, t, 1, meta_keys, meta_values);
     if (s != RNNKIT_STATUS_OK) {
         rc = cli_lib_error(model_path, s);
     } else {
