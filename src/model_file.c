@@ -92,30 +92,21 @@ static rnnkit_status get_size(const char *what, const rk_st_file *f, const char 
 }
 
 /* Alpha/beta as ONNX Runtime consumes them. From onnxruntime
- * core/providers/cpu/rnn/rnn_helpers.cc, ActivationFuncs constructor and
- * detail::NormalizeActivationArgumentAndGetAlphaBetaCount: one cursor
+ * core/providers/cpu/rnn/rnn_helpers.cc (ActivationFuncs constructor and
+ * detail::NormalizeActivationArgumentAndGetAlphaBetaCount): one cursor
  * runs over activation_alpha and one over activation_beta, across all
  * activations of all directions in order. An activation that takes alpha
  * (affine, leakyrelu, thresholdedrelu, scaledtanh, hardsigmoid, elu) takes
  * the next unused alpha; one that takes beta (affine, scaledtanh,
- * hardsigmoid) the next unused beta. When the list is exhausted ORT uses
- * its own default table: leakyrelu 0.01, hardsigmoid 0.2 / 0.5, elu 1.0,
- * and 0.0 for everything else, so Affine, ThresholdedRelu and ScaledTanh
- * without values get alpha = beta = 0 there (not the ONNX operator
- * defaults of 1.0 that rnnkit_activation_parse sets). We follow ORT,
- * since files are meant to run the same as under ORT. Unused extra values
- * are ignored, as ORT does. */
-static void ort_default(rnnkit_activation_kind k, float *alpha, float *beta) {
-    *alpha = 0.0f;
-    *beta = 0.0f;
-    if (k == RNNKIT_ACTIVATION_LEAKY_RELU) *alpha = 0.01f;
-    if (k == RNNKIT_ACTIVATION_HARD_SIGMOID) {
-        *alpha = 0.2f;
-        *beta = 0.5f;
-    }
-    if (k == RNNKIT_ACTIVATION_ELU) *alpha = 1.0f;
-}
-
+ * hardsigmoid) the next unused beta; others consume nothing. Extra values
+ * are silently ignored there, and here too.
+ * One difference, on purpose: when a list runs out ORT falls back to its
+ * own table (leakyrelu 0.01, hardsigmoid 0.2/0.5, elu 1.0) and to 0.0 for
+ * every other function, so an Affine, ThresholdedRelu or ScaledTanh
+ * without values gets alpha = beta = 0 under ORT. We keep the ONNX
+ * operator defaults that rnnkit_activation_parse set (1.0 for those), as
+ * the fixture generator's reference does; ORT's zeros would make those
+ * functions constant, which no exporter intends. */
 static void assign_alpha_beta(rnnkit_activation *acts, int n, const float *alpha, int na,
                               const float *beta, int nb) {
     int ia = 0, ib = 0;
@@ -127,10 +118,8 @@ static void assign_alpha_beta(rnnkit_activation *acts, int n, const float *alpha
                       k == RNNKIT_ACTIVATION_ELU;
         int takes_b = k == RNNKIT_ACTIVATION_AFFINE || k == RNNKIT_ACTIVATION_SCALED_TANH ||
                       k == RNNKIT_ACTIVATION_HARD_SIGMOID;
-        float da, db;
-        ort_default(k, &da, &db);
-        if (takes_a) acts[i].alpha = ia < na ? alpha[ia++] : da;
-        if (takes_b) acts[i].beta = ib < nb ? beta[ib++] : db;
+        if (takes_a && ia < na) acts[i].alpha = alpha[ia++];
+        if (takes_b && ib < nb) acts[i].beta = beta[ib++];
     }
 }
 
