@@ -538,7 +538,6 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_desc *desc, const rnnkit_te
                                   size_t num_tensors, rnnkit_model **out) {
     rk_clear_error();
     if (!out) return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_model_create: out is NULL");
-    *out = NULL;
     if (!desc) return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_model_create: desc is NULL");
     if (!tensors || num_tensors == 0)
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_model_create: no tensors given");

@@ -30,7 +30,6 @@ void rnnkit_stream_destroy(rnnkit_stream *s) {
 rnnkit_status rnnkit_stream_create(const rnnkit_model *m, int64_t batch, rnnkit_stream **out) {
     rk_clear_error();
     if (!out) return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_stream_create: out is NULL");
-    *out = NULL;
     if (!m) return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_stream_create: model is NULL");
     if (batch < 1 || batch > ((int64_t)1 << 31))
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
