@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "plan.h"
 #include "status.h"
 
 static atomic_int rk_default_threads = 0;
@@ -132,94 +133,236 @@ rnnkit_status rnnkit_workspace_size(const rnnkit_model *m, int64_t T, int64_t N,
 /* One direction of one layer                                          */
 /* ------------------------------------------------------------------ */
 
-void rk_run_direction(const rnnkit_model *m, int64_t l, int64_t d, int64_t T, int64_t N,
-                      const float *in, int64_t ld_in, const int32_t *len, float *h_state,
-                      float *c_state, float *out, int64_t ld_out, rk_dir_ws *ws) {
-    const rk_dir_weights *w = &m->w[l * m->num_dirs + d];
-    const int reverse =
-        m->num_dirs == 2 ? d == 1 : m->direction == RNNKIT_DIRECTION_REVERSE;
-    const int64_t H = m->hidden_size, P = m->out_size, G = m->gates, GH = G * H;
-    const int64_t K = rk_layer_input(m, l);
-    const int nr = m->k->row_block;
-    const int lstm = m->cell == RNNKIT_CELL_LSTM;
+typedef struct dir_ctx {
+    const rnnkit_model *m;
+    const rk_dir_weights *w;
+    int64_t T, N, l;
+    int reverse, ragged, lstm;
+    const int32_t *len;
+    float *h_state, *c_state, *out;
+    int64_t ld_out;
+    rk_dir_ws *ws;
+} dir_ctx;
 
-    m->k->gemm(nr, T * N, G, H, K, in, ld_in, w->w_ih, w->bias, ws->xp, GH);
-
-    int ragged = 0;
+static void ctx_init(dir_ctx *c, const rnnkit_model *m, int64_t l, int64_t d, int64_t T, int64_t N,
+                     const int32_t *len, float *h_state, float *c_state, float *out, int64_t ld_out,
+                     rk_dir_ws *ws) {
+    c->m = m;
+    c->w = &m->w[l * m->num_dirs + d];
+    c->T = T;
+    c->N = N;
+    c->l = l;
+    c->reverse = m->num_dirs == 2 ? d == 1 : m->direction == RNNKIT_DIRECTION_REVERSE;
+    c->ragged = 0;
     if (len)
-        for (int64_t n = 0; n < N; n++) ragged |= len[n] != T;
+        for (int64_t n = 0; n < N; n++) c->ragged |= len[n] != T;
+    c->lstm = m->cell == RNNKIT_CELL_LSTM;
+    c->len = len;
+    c->h_state = h_state;
+    c->c_state = c_state;
+    c->out = out;
+    c->ld_out = ld_out;
+    c->ws = ws;
+}
 
-    memcpy(ws->h[0], h_state, sizeof(float) * (size_t)(N * P));
-    if (lstm) memcpy(ws->c[0], c_state, sizeof(float) * (size_t)(N * H));
+/* Rows [r0, r1) of the input projection of all T*N rows. */
+static void project_rows(const dir_ctx *c, const float *in, int64_t ld_in, int64_t r0, int64_t r1) {
+    const rnnkit_model *m = c->m;
+    const int64_t H = m->hidden_size, G = m->gates;
+    if (r1 <= r0) return;
+    m->k->gemm(m->k->row_block, r1 - r0, G, H, rk_layer_input(m, c->l), in + (size_t)r0 * (size_t)ld_in,
+               ld_in, c->w->w_ih, c->w->bias, c->ws->xp + (size_t)r0 * (size_t)(G * H), G * H);
+}
 
-    rnnkit_step_args a;
-    memset(&a, 0, sizeof a);
-    a.nr = nr;
-    a.n = N;
-    a.h = H;
-    a.k = P;
-    a.j_begin = 0;
-    a.j_end = H;
-    a.w = w->w_hh;
-    a.w_n = w->w_hn;
-    a.ld_xp = GH;
-    a.ld_h_prev = P;
-    a.ld_h_out = m->proj_size ? H : P;
-    a.b_hn = w->b_hn;
-    a.peep = w->peep;
-    a.clip = m->clip;
-    a.input_forget = m->input_forget;
-    a.linear_before_reset = m->linear_before_reset;
-    a.default_act = w->default_act;
-    a.act = w->act;
-    a.scratch = ws->scratch;
+static void step_args_init(const dir_ctx *c, rnnkit_step_args *a) {
+    const rnnkit_model *m = c->m;
+    const int64_t H = m->hidden_size, P = m->out_size;
+    memset(a, 0, sizeof *a);
+    a->nr = m->k->row_block;
+    a->h = H;
+    a->k = P;
+    a->j_begin = 0;
+    a->j_end = H;
+    a->w = c->w->w_hh;
+    a->w_n = c->w->w_hn;
+    a->ld_xp = m->gates * H;
+    a->ld_h_prev = P;
+    a->ld_h_out = m->proj_size ? H : P;
+    a->b_hn = c->w->b_hn;
+    a->peep = c->w->peep;
+    a->clip = m->clip;
+    a->input_forget = m->input_forget;
+    a->linear_before_reset = m->linear_before_reset;
+    a->default_act = c->w->default_act;
+    a->act = c->w->act;
+}
 
-    for (int64_t s = 0; s < T; s++) {
-        const int cur = (int)(s & 1), nxt = cur ^ 1;
-        if (!ragged) {
-            int64_t t = reverse ? T - 1 - s : s;
-            a.xp = ws->xp + (size_t)(t * N) * (size_t)GH;
-        } else if (!reverse) {
-            a.xp = ws->xp + (size_t)(s * N) * (size_t)GH;
+/* Points a->xp at step s's projections of rows [r0, r1). */
+static void step_xp(const dir_ctx *c, rnnkit_step_args *a, int64_t s, int64_t r0, int64_t r1) {
+    const int64_t N = c->N, T = c->T, GH = c->m->gates * c->m->hidden_size;
+    if (!c->ragged || !c->reverse) {
+        int64_t t = c->reverse ? T - 1 - s : s;
+        a->xp = c->ws->xp + (size_t)(t * N + r0) * (size_t)GH;
+        return;
+    }
+    for (int64_t n = r0; n < r1; n++) {
+        float *dst = c->ws->gx + (size_t)(n * GH);
+        if (s < c->len[n])
+            memcpy(dst, c->ws->xp + (size_t)((c->len[n] - 1 - s) * N + n) * (size_t)GH,
+                   sizeof(float) * (size_t)GH);
+        else
+            memset(dst, 0, sizeof(float) * (size_t)GH);
+    }
+    a->xp = c->ws->gx + (size_t)(r0 * GH);
+}
+
+/* After step s: freeze finished rows and write outputs, for rows
+ * [r0, r1) and state columns [p0, p1) of h (and [q0, q1) of c). */
+static void step_finish(const dir_ctx *c, int64_t s, int64_t r0, int64_t r1, int64_t p0, int64_t p1,
+                        int64_t q0, int64_t q1) {
+    const rnnkit_model *m = c->m;
+    const int64_t P = m->out_size, H = m->hidden_size, N = c->N, T = c->T;
+    const int cur = (int)(s & 1), nxt = cur ^ 1;
+    const rk_dir_ws *ws = c->ws;
+    for (int64_t n = r0; n < r1; n++) {
+        int active = !c->ragged || s < c->len[n];
+        if (!active) {
+            memcpy(ws->h[nxt] + n * P + p0, ws->h[cur] + n * P + p0, sizeof(float) * (size_t)(p1 - p0));
+            if (c->lstm)
+                memcpy(ws->c[nxt] + n * H + q0, ws->c[cur] + n * H + q0, sizeof(float) * (size_t)(q1 - q0));
+        }
+        if (!c->out) continue;
+        if (active) {
+            int64_t t = !c->reverse ? s : (c->ragged ? c->len[n] - 1 - s : T - 1 - s);
+            memcpy(c->out + (size_t)(t * N + n) * (size_t)c->ld_out + p0, ws->h[nxt] + n * P + p0,
+                   sizeof(float) * (size_t)(p1 - p0));
         } else {
-            for (int64_t n = 0; n < N; n++) {
-                float *dst = ws->gx + (size_t)(n * GH);
-                if (s < len[n])
-                    memcpy(dst, ws->xp + (size_t)((len[n] - 1 - s) * N + n) * (size_t)GH,
-                           sizeof(float) * (size_t)GH);
-                else
-                    memset(dst, 0, sizeof(float) * (size_t)GH);
-            }
+            memset(c->out + (size_t)(s * N + n) * (size_t)c->ld_out + p0, 0, sizeof(float) * (size_t)(p1 - p0));
+        }
+    }
+}
+
+/* The whole time loop for rows [r0, r1), every unit, one thread. */
+static void run_rows(const dir_ctx *c, int64_t r0, int64_t r1) {
+    const rnnkit_model *m = c->m;
+    const int64_t H = m->hidden_size, P = m->out_size, n = r1 - r0;
+    const int nr = m->k->row_block;
+    rk_dir_ws *ws = c->ws;
+    if (n <= 0) return;
+    memcpy(ws->h[0] + r0 * P, c->h_state + r0 * P, sizeof(float) * (size_t)(n * P));
+    if (c->lstm) memcpy(ws->c[0] + r0 * H, c->c_state + r0 * H, sizeof(float) * (size_t)(n * H));
+    rnnkit_step_args a;
+    step_args_init(c, &a);
+    a.n = n;
+    a.scratch = ws->scratch ? ws->scratch + r0 * H : NULL;
+    for (int64_t s = 0; s < c->T; s++) {
+        const int cur = (int)(s & 1), nxt = cur ^ 1;
+        step_xp(c, &a, s, r0, r1);
+        a.h_prev = ws->h[cur] + r0 * P;
+        a.h_out = m->proj_size ? ws->m + r0 * H : ws->h[nxt] + r0 * P;
+        a.c_prev = c->lstm ? ws->c[cur] + r0 * H : NULL;
+        a.c_out = c->lstm ? ws->c[nxt] + r0 * H : NULL;
+        c->w->step(&a);
+        if (m->proj_size)
+            m->k->gemm(nr, n, 1, P, H, ws->m + r0 * H, H, c->w->w_hr, NULL, ws->h[nxt] + r0 * P, P);
+        step_finish(c, s, r0, r1, 0, P, 0, H);
+    }
+    const int fin = (int)(c->T & 1);
+    memcpy(c->h_state + r0 * P, ws->h[fin] + r0 * P, sizeof(float) * (size_t)(n * P));
+    if (c->lstm) memcpy(c->c_state + r0 * H, ws->c[fin] + r0 * H, sizeof(float) * (size_t)(n * H));
+}
+
+/* Even split of `count` items in multiples of `unit` among `parts`. */
+static void split(int64_t count, int64_t unit, int part, int parts, int64_t *b, int64_t *e) {
+    int64_t chunks = (count + unit - 1) / unit;
+    int64_t c0 = chunks * part / parts, c1 = chunks * (part + 1) / parts;
+    *b = c0 * unit < count ? c0 * unit : count;
+    *e = c1 * unit < count ? c1 * unit : count;
+}
+
+/* The time loop with hidden units split among a team: thread `tid` of
+ * `nt` owns units [j0, j1) (and projection outputs [p0, p1)), all rows.
+ * One barrier per step (two with a projection). */
+static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *sense) {
+    const rnnkit_model *m = c->m;
+    const int64_t H = m->hidden_size, P = m->out_size, N = c->N;
+    const int nr = m->k->row_block;
+    rk_dir_ws *ws = c->ws;
+    int64_t j0, j1, p0, p1;
+    split(H, nr, tid, nt, &j0, &j1);
+    split(P, nr, tid, nt, &p0, &p1);
+    if (!m->proj_size) {
+        p0 = j0;
+        p1 = j1;
+    }
+    for (int64_t n = 0; n < N; n++) {
+        memcpy(ws->h[0] + n * P + p0, c->h_state + n * P + p0, sizeof(float) * (size_t)(p1 - p0));
+        if (c->lstm) memcpy(ws->c[0] + n * H + j0, c->c_state + n * H + j0, sizeof(float) * (size_t)(j1 - j0));
+    }
+    rnnkit_step_args a;
+    step_args_init(c, &a);
+    a.n = N;
+    a.j_begin = j0;
+    a.j_end = j1;
+    a.scratch = ws->scratch;
+    rk_barrier_wait(bar, sense);
+    for (int64_t s = 0; s < c->T; s++) {
+        const int cur = (int)(s & 1), nxt = cur ^ 1;
+        if (c->ragged && c->reverse) {
+            /* gx is shared: one thread gathers, the others wait. */
+            if (tid == 0) step_xp(c, &a, s, 0, N);
+            rk_barrier_wait(bar, sense);
             a.xp = ws->gx;
+        } else {
+            step_xp(c, &a, s, 0, N);
         }
         a.h_prev = ws->h[cur];
         a.h_out = m->proj_size ? ws->m : ws->h[nxt];
-        a.c_prev = ws->c[cur];
-        a.c_out = ws->c[nxt];
-        w->step(&a);
-        if (m->proj_size) m->k->gemm(nr, N, 1, P, H, ws->m, H, w->w_hr, NULL, ws->h[nxt], P);
-        if (ragged) {
-            for (int64_t n = 0; n < N; n++) {
-                if (s < len[n]) continue;
-                memcpy(ws->h[nxt] + n * P, ws->h[cur] + n * P, sizeof(float) * (size_t)P);
-                if (lstm) memcpy(ws->c[nxt] + n * H, ws->c[cur] + n * H, sizeof(float) * (size_t)H);
-            }
+        a.c_prev = c->lstm ? ws->c[cur] : NULL;
+        a.c_out = c->lstm ? ws->c[nxt] : NULL;
+        if (j1 > j0) c->w->step(&a);
+        if (m->proj_size) {
+            rk_barrier_wait(bar, sense);
+            if (p1 > p0)
+                m->k->gemm(nr, N, 1, p1 - p0, H, ws->m, H, c->w->w_hr + (size_t)(p0 / nr) * (size_t)(H * nr),
+                           NULL, ws->h[nxt] + p0, P);
         }
-        if (out) {
-            for (int64_t n = 0; n < N; n++) {
-                if (!ragged || s < len[n]) {
-                    int64_t t = !reverse ? s : (ragged ? len[n] - 1 - s : T - 1 - s);
-                    memcpy(out + (size_t)(t * N + n) * (size_t)ld_out, ws->h[nxt] + n * P,
-                           sizeof(float) * (size_t)P);
-                } else {
-                    memset(out + (size_t)(s * N + n) * (size_t)ld_out, 0, sizeof(float) * (size_t)P);
-                }
-            }
-        }
+        step_finish(c, s, 0, N, p0, p1, j0, j1);
+        rk_barrier_wait(bar, sense);
     }
-    const int fin = (int)(T & 1);
-    memcpy(h_state, ws->h[fin], sizeof(float) * (size_t)(N * P));
-    if (lstm) memcpy(c_state, ws->c[fin], sizeof(float) * (size_t)(N * H));
+    const int fin = (int)(c->T & 1);
+    for (int64_t n = 0; n < N; n++) {
+        memcpy(c->h_state + n * P + p0, ws->h[fin] + n * P + p0, sizeof(float) * (size_t)(p1 - p0));
+        if (c->lstm) memcpy(c->c_state + n * H + j0, ws->c[fin] + n * H + j0, sizeof(float) * (size_t)(j1 - j0));
+    }
+}
+
+/* One direction on a team of nt threads (tid within it). */
+static void run_dir_team(const dir_ctx *c, const float *in, int64_t ld_in, rk_par_mode mode, int tid,
+                         int nt, rk_barrier *bar, int *sense) {
+    int64_t b, e;
+    /* Input projection: rows split, whole rows per thread, so each
+     * output element is summed the same way whatever the thread count. */
+    split(c->T * c->N, 1, tid, nt, &b, &e);
+    project_rows(c, in, ld_in, b, e);
+    if (nt > 1) rk_barrier_wait(bar, sense);
+    if (mode == RK_PAR_UNITS && nt > 1) {
+        run_units(c, tid, nt, bar, sense);
+    } else if (mode == RK_PAR_BATCH && nt > 1) {
+        split(c->N, 1, tid, nt, &b, &e);
+        run_rows(c, b, e);
+    } else if (tid == 0) {
+        run_rows(c, 0, c->N);
+    }
+    if (nt > 1) rk_barrier_wait(bar, sense);
+}
+
+void rk_run_direction(const rnnkit_model *m, int64_t l, int64_t d, int64_t T, int64_t N,
+                      const float *in, int64_t ld_in, const int32_t *len, float *h_state,
+                      float *c_state, float *out, int64_t ld_out, rk_dir_ws *ws) {
+    dir_ctx c;
+    ctx_init(&c, m, l, d, T, N, len, h_state, c_state, out, ld_out, ws);
+    run_dir_team(&c, in, ld_in, RK_PAR_NONE, 0, 1, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -340,47 +483,74 @@ rnnkit_status rnnkit_forward(const rnnkit_model *m, const rnnkit_forward_args *a
         cursor += p.state_c;
     }
 
-    const float *in = a->x;
-    int64_t ld_in = I;
-    if (a->batch_major) {
-        for (int64_t n = 0; n < N; n++)
-            for (int64_t t = 0; t < T; t++)
-                memcpy(xin + (size_t)(t * N + n) * (size_t)I, a->x + (size_t)(n * T + t) * (size_t)I,
-                       sizeof(float) * (size_t)I);
-        in = xin;
-    }
     const int threads = rk_resolve_threads(a->num_threads);
-    const int par_dirs = D == 2 && threads >= 2;
+    const rk_plan plan = rk_plan_make(m, T, N, threads);
+    const int want = plan.par_dirs ? 2 * plan.group : plan.group;
     const int lstm = m->cell == RNNKIT_CELL_LSTM;
+    rk_barrier bars[2];
 
-    for (int64_t l = 0; l < L; l++) {
-        float *out = bufs[l & 1];
-#pragma omp parallel for num_threads(2) if (par_dirs) schedule(static)
-        for (int64_t d = 0; d < D; d++) {
-            size_t base, ld;
-            state_view(m, l, d, N, P, &base, &ld);
-            load_state(hs[d], a->h0, base, ld, N, P);
-            if (lstm) {
-                state_view(m, l, d, N, H, &base, &ld);
-                load_state(cs[d], a->c0, base, ld, N, H);
-            }
-            rk_run_direction(m, l, d, T, N, in, ld_in, a->lengths, hs[d], cs[d], out + d * P, D * P,
-                             &ws[d]);
-            if (a->hn) {
-                state_view(m, l, d, N, P, &base, &ld);
-                store_state(a->hn, hs[d], base, ld, N, P, a->lengths);
-            }
-            if (lstm && a->cn) {
-                state_view(m, l, d, N, H, &base, &ld);
-                store_state(a->cn, cs[d], base, ld, N, H, a->lengths);
-            }
+#pragma omp parallel num_threads(want) if (want > 1)
+    {
+        const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
+        /* The runtime may give fewer threads than asked: plan with what
+         * came. Groups: one per direction when both run at once. */
+        const int groups = plan.par_dirs && nth >= 2 ? 2 : 1;
+        const int gsize = nth / groups;
+        const int g = tid / gsize < groups ? tid / gsize : groups - 1;
+        const int gtid = tid - g * gsize;
+        const int gn = g == groups - 1 ? nth - g * gsize : gsize;
+        const rk_par_mode mode = gn == plan.group ? plan.mode : rk_plan_mode(m, T, N, gn);
+        int sense = 0;
+#pragma omp single
+        {
+            for (int i = 0; i < groups; i++) rk_barrier_init(&bars[i], i == groups - 1 ? nth - i * gsize : gsize);
         }
-        in = out;
-        ld_in = D * P;
+        const float *in = a->x;
+        int64_t ld_in = I;
+        if (a->batch_major) {
+#pragma omp for schedule(static)
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t t = 0; t < T; t++)
+                    memcpy(xin + (size_t)(t * N + n) * (size_t)I, a->x + (size_t)(n * T + t) * (size_t)I,
+                           sizeof(float) * (size_t)I);
+            in = xin;
+        }
+        for (int64_t l = 0; l < L; l++) {
+            float *out = bufs[l & 1];
+            for (int64_t d = g; d < D; d += groups) {
+                size_t base, ld;
+                dir_ctx c;
+                ctx_init(&c, m, l, d, T, N, a->lengths, hs[d], cs[d], out + d * P, D * P, &ws[d]);
+                if (gtid == 0) {
+                    state_view(m, l, d, N, P, &base, &ld);
+                    load_state(hs[d], a->h0, base, ld, N, P);
+                    if (lstm) {
+                        state_view(m, l, d, N, H, &base, &ld);
+                        load_state(cs[d], a->c0, base, ld, N, H);
+                    }
+                }
+                if (gn > 1) rk_barrier_wait(&bars[g], &sense);
+                run_dir_team(&c, in, ld_in, mode, gtid, gn, &bars[g], &sense);
+                if (gtid == 0) {
+                    if (a->hn) {
+                        state_view(m, l, d, N, P, &base, &ld);
+                        store_state(a->hn, hs[d], base, ld, N, P, a->lengths);
+                    }
+                    if (lstm && a->cn) {
+                        state_view(m, l, d, N, H, &base, &ld);
+                        store_state(a->cn, cs[d], base, ld, N, H, a->lengths);
+                    }
+                }
+            }
+#pragma omp barrier
+            in = out;
+            ld_in = D * P;
+        }
     }
+    const float *last = bufs[(L - 1) & 1];
 
     if (a->y) {
-        const float *buf = in; /* [T, N, D*P] */
+        const float *buf = last; /* [T, N, D*P] */
         const size_t row = (size_t)(D * P);
         if (m->layout == RNNKIT_LAYOUT_ONNX && !a->batch_major) {
             /* [T, D, N, H] */

@@ -1,0 +1,113 @@
+/*
+ * Planning: which threads do what. The cost model estimates one step's
+ * time for each way of splitting a direction and keeps the cheapest:
+ *
+ *   single : max(W / bw(W),      F / peak)
+ *   batch  : max(W / bw(W),      F / (t*peak))     every thread streams all
+ *                                                  weights for its rows
+ *   units  : max(W / (t*bw(W/t)), F / (t*peak)) + sync
+ *                                                  each thread keeps its slice
+ *                                                  of the weights in its cache
+ *
+ * W = recurrent weight bytes, F = recurrent FLOPs of the step, bw(bytes)
+ * the read bandwidth of the cache level that `bytes` fit in. The figures
+ * are this project's measurements on a Zen 4 core (shared/NOTES.md); only
+ * their ratios matter for the choice. sync is the cost of one barrier
+ * between cores (~0.4 us measured with the spin barrier below), counted
+ * once per step, twice with an LSTM projection.
+ *
+ * Directions of a bidirectional layer run at once on two groups of threads
+ * when there are at least two threads: they share nothing.
+ *
+ * GRU with linear_before_reset = 0 never splits units: its n gate needs
+ * r*h of every unit, which would take a second barrier inside the kernel.
+ */
+#include "plan.h"
+
+#include <sched.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define RK_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define RK_PAUSE() __asm__ volatile("yield")
+#else
+#define RK_PAUSE() ((void)0)
+#endif
+
+#define PEAK_GFLOPS 100.0 /* per core, sustained */
+#define BW_L2 115.0       /* GB/s per core */
+#define BW_L3 90.0
+#define BW_DRAM 25.0
+#define L2_BYTES (1u << 20)
+#define L3_BYTES (16u << 20)
+#define SYNC_US 0.4
+
+static double bw_for(double bytes) {
+    if (bytes <= L2_BYTES) return BW_L2;
+    if (bytes <= L3_BYTES) return BW_L3;
+    return BW_DRAM;
+}
+
+static double max2(double a, double b) { return a > b ? a : b; }
+
+static atomic_int rk_forced_mode = -1;
+
+void rk_plan_force_mode(int mode) { atomic_store(&rk_forced_mode, mode); }
+
+rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
+    (void)T;
+    if (t <= 1) return RK_PAR_NONE;
+    const int forced = atomic_load(&rk_forced_mode);
+    const int gru_two_pass = m->cell == RNNKIT_CELL_GRU && !m->linear_before_reset;
+    const int nr = m->k->row_block;
+    const int blocks = (int)((m->hidden_size + nr - 1) / nr);
+    if (forced == RK_PAR_NONE || forced == RK_PAR_BATCH) return (rk_par_mode)forced;
+    if (forced == RK_PAR_UNITS && !gru_two_pass && blocks >= 2) return RK_PAR_UNITS;
+    const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
+    double W = 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
+    double F = 2.0 * (double)N * (G * H * P + (m->proj_size ? P * H : 0.0));
+    /* us = bytes / (GB/s * 1e3) ; flops / (GFLOP/s * 1e3) */
+    double single = max2(W / (bw_for(W) * 1e3), F / (PEAK_GFLOPS * 1e3));
+    double batch = N >= 2 ? max2(W / (bw_for(W) * 1e3), F / (t * PEAK_GFLOPS * 1e3)) : 1e30;
+    double units = 1e30;
+    if (!gru_two_pass && blocks >= t)
+        units = max2(W / (t * bw_for(W / t) * 1e3), F / (t * PEAK_GFLOPS * 1e3)) +
+                SYNC_US * (m->proj_size ? 2 : 1);
+    if (batch <= units && batch < single) return RK_PAR_BATCH;
+    if (units < single) return RK_PAR_UNITS;
+    return RK_PAR_NONE;
+}
+
+rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
+    rk_plan p;
+    p.par_dirs = m->num_dirs == 2 && threads >= 2;
+    p.group = p.par_dirs ? threads / 2 : threads;
+    if (p.group < 1) p.group = 1;
+    p.mode = rk_plan_mode(m, T, N, p.group);
+    if (p.mode == RK_PAR_NONE) p.group = 1;
+    return p;
+}
+
+void rk_barrier_init(rk_barrier *b, int n) {
+    atomic_store(&b->count, 0);
+    atomic_store(&b->sense, 0);
+    b->n = n;
+}
+
+void rk_barrier_wait(rk_barrier *b, int *local_sense) {
+    int s = !*local_sense;
+    *local_sense = s;
+    if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) == b->n - 1) {
+        atomic_store_explicit(&b->count, 0, memory_order_relaxed);
+        atomic_store_explicit(&b->sense, s, memory_order_release);
+    } else {
+        /* Spin briefly, then yield: with more threads than cores a
+         * preempted peer must get the core back. */
+        unsigned spins = 0;
+        while (atomic_load_explicit(&b->sense, memory_order_acquire) != s) {
+            if (++spins < 4000) RK_PAUSE();
+            else sched_yield();
+        }
+    }
+}

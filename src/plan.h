@@ -1,0 +1,44 @@
+/* How a forward call spreads over threads: a pure function of the shape,
+ * the kernels' row block and the thread count (not public). */
+#ifndef RNNKIT_PLAN_H
+#define RNNKIT_PLAN_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "model.h"
+
+typedef enum rk_par_mode {
+    RK_PAR_NONE = 0,  /* one thread runs the direction */
+    RK_PAR_BATCH = 1, /* batch rows split: threads never synchronise */
+    RK_PAR_UNITS = 2  /* hidden units split: one barrier per step */
+} rk_par_mode;
+
+typedef struct rk_plan {
+    int par_dirs;     /* the two directions run at once, each on its group */
+    int group;        /* threads per direction */
+    rk_par_mode mode; /* within a direction */
+} rk_plan;
+
+/* The plan for T steps of N rows on `threads` threads. */
+rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads);
+/* Mode for one direction run by `threads` threads (used inside groups). */
+rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int threads);
+
+/* Tests only: force a mode for every direction (-1 = the cost model's
+ * choice). A mode that cannot apply (units for GRU lbr=0) is ignored. */
+void rk_plan_force_mode(int mode);
+
+/* A sense-reversing spin barrier on a shared counter: cheaper than
+ * OpenMP's barrier for the per-step synchronisation of a few threads
+ * (see bench/). Threads pass a private sense flag. */
+typedef struct rk_barrier {
+    atomic_int count;
+    atomic_int sense;
+    int n;
+} rk_barrier;
+
+void rk_barrier_init(rk_barrier *b, int n);
+void rk_barrier_wait(rk_barrier *b, int *local_sense);
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * Threading: every way of splitting a forward call (whole direction on one
+ * thread, batch rows split, hidden units split with a barrier per step,
+ * directions at once) and every thread count 1..4 give bit-identical
+ * results, because each output element is summed in the same order
+ * whatever thread computes it. Checked for every ISA this CPU has.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "rnnkit.h"
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((rng >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+static float *rnd(size_t n, float scale) {
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = frand() * scale;
+    return p;
+}
+
+typedef struct shape {
+    rnnkit_cell cell;
+    int layers, bidir, proj, I, H, T, N, ragged, onnx, lbr;
+} shape;
+
+static rnnkit_model *make(const shape *s, float **keep, int *nkeep) {
+    rnnkit_model_desc d;
+    rnnkit_model_desc_init(&d);
+    d.cell = s->cell;
+    int G = s->cell == RNNKIT_CELL_LSTM ? 4 : s->cell == RNNKIT_CELL_GRU ? 3 : 1;
+    int D = s->bidir ? 2 : 1, P = s->proj ? s->proj : s->H;
+    float sc = 1.0f / sqrtf((float)s->H);
+    rnnkit_tensor t[64];
+    static char names[64][32];
+    int n = 0;
+    if (s->onnx) {
+        d.layout = RNNKIT_LAYOUT_ONNX;
+        d.direction = s->bidir ? RNNKIT_DIRECTION_BIDIRECTIONAL : RNNKIT_DIRECTION_FORWARD;
+        d.linear_before_reset = s->lbr;
+        float *w = rnd((size_t)D * G * s->H * s->I, sc), *r = rnd((size_t)D * G * s->H * s->H, sc),
+              *b = rnd((size_t)D * 2 * G * s->H, sc);
+        keep[(*nkeep)++] = w;
+        keep[(*nkeep)++] = r;
+        keep[(*nkeep)++] = b;
+        t[n++] = (rnnkit_tensor){"W", w, 3, {D, G * s->H, s->I}};
+        t[n++] = (rnnkit_tensor){"R", r, 3, {D, G * s->H, s->H}};
+        t[n++] = (rnnkit_tensor){"B", b, 2, {D, 2 * G * s->H}};
+    } else {
+        for (int l = 0; l < s->layers; l++)
+            for (int dd = 0; dd < D; dd++) {
+                const char *suf = dd ? "_reverse" : "";
+                int K = l == 0 ? s->I : D * P;
+                struct {
+                    const char *fmt;
+                    int nd;
+                    int64_t a, b;
+                } spec[5] = {{"weight_ih_l%d%s", 2, G * s->H, K},
+                             {"weight_hh_l%d%s", 2, G * s->H, P},
+                             {"bias_ih_l%d%s", 1, G * s->H, 0},
+                             {"bias_hh_l%d%s", 1, G * s->H, 0},
+                             {"weight_hr_l%d%s", 2, P, s->H}};
+                for (int k = 0; k < (s->proj ? 5 : 4); k++) {
+                    snprintf(names[n], sizeof names[n], spec[k].fmt, l, suf);
+                    float *p = rnd((size_t)spec[k].a * (size_t)(spec[k].nd == 2 ? spec[k].b : 1), sc);
+                    keep[(*nkeep)++] = p;
+                    t[n] = (rnnkit_tensor){names[n], p, spec[k].nd, {spec[k].a, spec[k].b}};
+                    n++;
+                }
+            }
+    }
+    rnnkit_model *m = NULL;
+    rnnkit_status st = rnnkit_model_create(&d, t, (size_t)n, &m);
+    cr_assert_eq(st, RNNKIT_STATUS_OK, "create: %s", rnnkit_last_error());
+    return m;
+}
+
+static void check_shape(const shape *s) {
+    static const char *isas[] = {"scalar", "avx2", "avx512", "neon"};
+    for (int ii = 0; ii < 4; ii++) {
+        if (!rnnkit_isa_supported(isas[ii])) continue;
+        cr_assert_eq(rnnkit_isa_select(isas[ii]), RNNKIT_STATUS_OK);
+        float *keep[64];
+        int nkeep = 0;
+        rnnkit_model *m = make(s, keep, &nkeep);
+        rnnkit_model_info info;
+        rnnkit_model_get_info(m, &info);
+        const int64_t D = info.num_directions, L = info.num_layers, P = info.output_size, H = s->H;
+        const size_t ny = (size_t)s->T * s->N * D * P, nh = (size_t)L * D * s->N * P,
+                     nc = (size_t)L * D * s->N * H;
+        float *x = rnd((size_t)s->T * s->N * s->I, 1.0f);
+        int32_t *len = malloc(sizeof(int32_t) * (size_t)s->N);
+        for (int n = 0; n < s->N; n++) len[n] = s->ragged ? 1 + (n * 7) % s->T : s->T;
+        if (s->ragged && s->onnx) len[0] = 0;
+        float *y0 = NULL, *h0 = NULL, *c0 = NULL;
+        for (int mode = -1; mode <= RK_PAR_UNITS; mode++) {
+            rk_plan_force_mode(mode);
+            for (int th = 1; th <= 4; th++) {
+                float *y = malloc(ny * sizeof *y), *hn = malloc(nh * sizeof *hn), *cn = malloc(nc * sizeof *cn);
+                memset(y, 0x7f, ny * sizeof *y);
+                rnnkit_forward_args a = {0};
+                a.seq_len = s->T;
+                a.batch = s->N;
+                a.x = x;
+                a.lengths = s->ragged ? len : NULL;
+                a.y = y;
+                a.hn = hn;
+                a.cn = s->cell == RNNKIT_CELL_LSTM ? cn : NULL;
+                a.num_threads = th;
+                cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+                if (!y0) {
+                    y0 = y;
+                    h0 = hn;
+                    c0 = cn;
+                    continue;
+                }
+                for (size_t i = 0; i < ny; i++)
+                    cr_assert(memcmp(&y[i], &y0[i], sizeof(float)) == 0,
+                              "isa %s cell %d mode %d threads %d: y[%zu] = %.9g, 1 thread gave %.9g",
+                              isas[ii], (int)s->cell, mode, th, i, y[i], y0[i]);
+                cr_assert(memcmp(hn, h0, nh * sizeof(float)) == 0, "isa %s mode %d threads %d: hn differs",
+                          isas[ii], mode, th);
+                if (s->cell == RNNKIT_CELL_LSTM)
+                    cr_assert(memcmp(cn, c0, nc * sizeof(float)) == 0, "isa %s mode %d threads %d: cn differs",
+                              isas[ii], mode, th);
+                free(y);
+                free(hn);
+                free(cn);
+            }
+        }
+        rk_plan_force_mode(-1);
+        free(y0);
+        free(h0);
+        free(c0);
+        free(x);
+        free(len);
+        for (int i = 0; i < nkeep; i++) free(keep[i]);
+        rnnkit_model_destroy(m);
+    }
+    rnnkit_isa_select("auto");
+}
+
+Test(threads, lstm_units_and_batch) {
+    shape s = {RNNKIT_CELL_LSTM, 1, 0, 0, 13, 40, 6, 5, 0, 0, 0};
+    check_shape(&s);
+}
+Test(threads, lstm_proj_bidir_multilayer_ragged) {
+    shape s = {RNNKIT_CELL_LSTM, 2, 1, 19, 7, 35, 5, 4, 1, 0, 0};
+    check_shape(&s);
+}
+Test(threads, gru_lbr1_batch1) {
+    shape s = {RNNKIT_CELL_GRU, 1, 0, 0, 9, 67, 4, 1, 0, 0, 0};
+    check_shape(&s);
+}
+Test(threads, gru_lbr0_onnx_bidir_ragged) {
+    shape s = {RNNKIT_CELL_GRU, 1, 1, 0, 9, 33, 5, 3, 1, 1, 0};
+    check_shape(&s);
+}
+Test(threads, rnn_tanh_onnx_ragged_reverse) {
+    shape s = {RNNKIT_CELL_RNN_TANH, 1, 1, 0, 5, 50, 7, 6, 1, 1, 1};
+    check_shape(&s);
+}
+Test(threads, rnn_relu_multilayer) {
+    shape s = {RNNKIT_CELL_RNN_RELU, 3, 0, 0, 4, 24, 3, 2, 0, 0, 0};
+    check_shape(&s);
+}
