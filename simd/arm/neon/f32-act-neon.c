@@ -1,7 +1,7 @@
 /*
  * NEON elementwise exp, sigmoid and tanh (algorithms and measured error
- * bounds in neon-math.h: exp <= 2 ULP, sigmoid and tanh <= 3 ULP over the
- * whole float range, libm-like specials). 16 floats per iteration (4
+ * bounds in neon-math.h: exp <= 1.5 ULP, sigmoid <= 2.5 ULP, tanh <= 2 ULP
+ * over the whole float range, libm-like specials). 16 floats per iteration (4
  * independent q-registers), then 4 at a time, then the last 1..3 through
  * a bounded copy: never reads or writes past n. y may alias x (each
  * vector is loaded before it is stored). No alignment assumed.
