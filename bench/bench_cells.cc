@@ -1,0 +1,98 @@
+// Per-cell benchmarks through the public API: rnnkit_model_create, then
+// rnnkit_forward over whole sequences with a caller workspace (the timed
+// call allocates nothing).
+//
+// Names: cell/<cell>/isa:<isa>/I:<in>/H:<h>/L:<layers>/D:<dirs>/N:<batch>/T:<steps>/thr:<threads>
+// Grid: cell (rnn_tanh, lstm, gru_lbr1 = PyTorch GRU, gru_lbr0 = ONNX GRU
+// with linear_before_reset=0) x H=I 128/256/512/1024 x N 1/8/64 x T 50 x
+// threads 1/2 x ISA; a 2-layer bidirectional LSTM (H 512, N 8); the small
+// speech models (N 1, I 24, H 32/64, T 63, LSTM/GRU, uni/bidirectional).
+// The scalar ISA is only run where one forward is under 2 GFLOP unless
+// RNNKIT_BENCH_FULL=1 (it is the reference, not a contender).
+#include "bench_common.h"
+
+namespace {
+
+struct CellCase {
+    rkb::Cell cell;
+    int64_t I, H;
+    int layers, dirs;
+    int64_t N, T;
+    int threads;
+    std::string isa;
+};
+
+void bm_cell(benchmark::State &st, CellCase c) {
+    if (!rnnkit_isa_supported(c.isa.c_str())) {
+        st.SkipWithError(("CPU or build lacks ISA " + c.isa).c_str());
+        return;
+    }
+    const rkb::Net net = rkb::make_net(c.cell, c.I, c.H, c.layers, c.dirs, 1234);
+    rkb::Buf x((size_t)(c.T * c.N * c.I));
+    rkb::fill_buf(x, -1.0f, 1.0f, 99);
+    rkb::RnnkitRun run;
+    if (!run.init(net, c.isa.c_str(), c.T, c.N, x.data(), c.threads) || !run.run()) {
+        st.SkipWithError(run.err.c_str());
+        return;
+    }
+    rkb::LoopTimer timer;
+    for (auto _ : st) {
+        if (!run.run()) {
+            st.SkipWithError(run.err.c_str());
+            break;
+        }
+        benchmark::DoNotOptimize(run.y.data());
+        benchmark::ClobberMemory();
+    }
+    rkb::Rates r(st, timer);
+    r.us_per("us/step", (double)c.T);
+    r.rate("cells/s", (double)(c.T * c.N));
+    r.rate("GFLOP/s", rkb::net_flops(net, c.T, c.N) * 1e-9);
+    st.SetLabel(run.isa());
+}
+
+void add(const CellCase &c) {
+    static const bool full = std::getenv("RNNKIT_BENCH_FULL") != nullptr;
+    if (c.isa == "scalar" && !full) {
+        rkb::Net probe{c.cell, c.I, c.H, c.layers, c.dirs, {}};
+        for (int l = 0; l < c.layers; l++)
+            for (int d = 0; d < c.dirs; d++)
+                probe.ld.push_back({l == 0 ? c.I : c.dirs * c.H, {}, {}, {}, {}});
+        if (rkb::net_flops(probe, c.T, c.N) > 2e9) return;
+    }
+    char name[256];
+    std::snprintf(name, sizeof name, "cell/%s/isa:%s/I:%lld/H:%lld/L:%d/D:%d/N:%lld/T:%lld/thr:%d",
+                  rkb::cell_name(c.cell), c.isa.c_str(), (long long)c.I, (long long)c.H, c.layers,
+                  c.dirs, (long long)c.N, (long long)c.T, c.threads);
+    benchmark::RegisterBenchmark(name, bm_cell, c)->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
+void register_all() {
+    using rkb::Cell;
+    const Cell cells[] = {Cell::RnnTanh, Cell::Lstm, Cell::GruLbr1, Cell::GruLbr0};
+    for (Cell cell : cells)
+        for (int64_t h : {128, 256, 512, 1024})
+            for (int64_t n : {1, 8, 64})
+                for (int thr : {1, 2})
+                    for (const auto &isa : rkb::isa_list())
+                        add({cell, h, h, 1, 1, n, 50, thr, isa});
+    for (int thr : {1, 2})
+        for (const auto &isa : rkb::isa_list())
+            add({Cell::Lstm, 512, 512, 2, 2, 8, 50, thr, isa});
+    for (Cell cell : {Cell::Lstm, Cell::GruLbr1})
+        for (int64_t h : {32, 64})
+            for (int dirs : {1, 2})
+                for (const auto &isa : rkb::isa_list()) add({cell, 24, h, 1, dirs, 1, 63, 1, isa});
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    register_all();
+    rkb::add_limits_context();
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

@@ -1,0 +1,483 @@
+// Engines side by side on the same models and inputs, in one binary:
+//   rnnkit-<isa>  rnnkit_forward with the kernels of that ISA
+//   onednn        oneDNN RNN primitive, forward_inference (vanilla_rnn tanh,
+//                 vanilla_lstm, lbr_gru = PyTorch GRU, vanilla_gru = ONNX
+//                 GRU with linear_before_reset=0); weights in the format
+//                 the primitive picks ("any"), reordered from ldigo once
+//                 outside the timing; only execute() is timed.
+//   openblas      baseline: one sgemm for the input projection of all T
+//                 steps, per step sgemv (batch 1) or sgemm for W_hh h, then
+//                 scalar activations.
+// Before timing, each engine's output (y, h_n, c_n) is checked against the
+// rnnkit scalar reference on the same inputs; a max abs error above 1e-3
+// is reported with SkipWithError. Rows of one configuration are
+// registered next to each other (engine last in the name) so that
+// scripts/compare.sh can put them side by side.
+//
+// Names: compare/<cell>/I:<in>/H:<h>/N:<batch>/T:<steps>/thr:<threads>/engine:<engine>
+#include "bench_common.h"
+
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include <omp.h>
+
+#ifdef RNNKIT_BENCH_HAVE_DNNL
+#include <dnnl.hpp>
+#endif
+#ifdef RNNKIT_BENCH_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace {
+
+using rkb::Buf;
+using rkb::Cell;
+
+struct Config {
+    Cell cell;
+    int64_t I, H, N, T;
+    int threads;
+
+    std::string key() const {
+        char b[128];
+        std::snprintf(b, sizeof b, "%s/I:%lld/H:%lld/N:%lld/T:%lld", rkb::cell_name(cell),
+                      (long long)I, (long long)H, (long long)N, (long long)T);
+        return b;
+    }
+};
+
+// Everything an engine needs: the weights and the input.
+struct Problem {
+    Config c;
+    rkb::Net net;
+    Buf x;
+    explicit Problem(const Config &cfg)
+        : c(cfg), net(rkb::make_net(cfg.cell, cfg.I, cfg.H, 1, 1, 1234)),
+          x((size_t)(cfg.T * cfg.N * cfg.I)) {
+        rkb::fill_buf(x, -1.0f, 1.0f, 99);
+    }
+};
+
+// Outputs to check: y [T,N,H], h_n [N,H], c_n [N,H] (LSTM).
+struct Outputs {
+    const float *y, *hn, *cn;
+};
+
+struct Reference {
+    std::vector<float> y, hn, cn;
+    std::string err;
+};
+
+// The scalar reference of a configuration, computed once per process.
+const Reference &reference(const Problem &p) {
+    static std::map<std::string, std::unique_ptr<Reference>> cache;
+    auto &slot = cache[p.c.key()];
+    if (slot) return *slot;
+    slot = std::make_unique<Reference>();
+    rkb::RnnkitRun run;
+    if (!run.init(p.net, "scalar", p.c.T, p.c.N, p.x.data(), 0) || !run.run()) {
+        slot->err = "scalar reference: " + run.err;
+        return *slot;
+    }
+    slot->y.assign(run.y.data(), run.y.data() + run.y.size());
+    slot->hn.assign(run.hn.data(), run.hn.data() + (size_t)(p.c.N * p.c.H));
+    slot->cn.assign(run.cn.data(), run.cn.data() + (size_t)(p.c.N * p.c.H));
+    return *slot;
+}
+
+// True if the outputs match the reference; else SkipWithError.
+bool check(benchmark::State &st, const Problem &p, const Outputs &o) {
+    const Reference &ref = reference(p);
+    if (!ref.err.empty()) {
+        st.SkipWithError(ref.err.c_str());
+        return false;
+    }
+    size_t wy = 0, wh = 0, wc = 0;
+    double ey = rkb::max_abs_diff(o.y, ref.y.data(), ref.y.size(), &wy);
+    double eh = rkb::max_abs_diff(o.hn, ref.hn.data(), ref.hn.size(), &wh);
+    double ec = p.c.cell == Cell::Lstm ? rkb::max_abs_diff(o.cn, ref.cn.data(), ref.cn.size(), &wc) : 0;
+    double e = std::max(ey, std::max(eh, ec));
+    st.counters["max_err"] = e;
+    if (e <= 1e-3) return true;
+    char msg[256];
+    const char *what = e == ey ? "y" : e == eh ? "h_n" : "c_n";
+    size_t where = e == ey ? wy : e == eh ? wh : wc;
+    std::snprintf(msg, sizeof msg,
+                  "mismatch vs rnnkit scalar reference: max abs err %.3g in %s at index %zu", e,
+                  what, where);
+    st.SkipWithError(msg);
+    return false;
+}
+
+void set_counters(benchmark::State &st, const rkb::LoopTimer &timer, const Problem &p) {
+    rkb::Rates r(st, timer);
+    r.us_per("us/step", (double)p.c.T);
+    r.rate("cells/s", (double)(p.c.T * p.c.N));
+    r.rate("GFLOP/s", rkb::net_flops(p.net, p.c.T, p.c.N) * 1e-9);
+}
+
+// ------------------------------------------------------------------ rnnkit
+void bm_rnnkit(benchmark::State &st, Config c, std::string isa) {
+    if (!rnnkit_isa_supported(isa.c_str())) {
+        st.SkipWithError(("CPU or build lacks ISA " + isa).c_str());
+        return;
+    }
+    Problem p(c);
+    rkb::RnnkitRun run;
+    if (!run.init(p.net, isa.c_str(), c.T, c.N, p.x.data(), c.threads) || !run.run()) {
+        st.SkipWithError(run.err.c_str());
+        return;
+    }
+    if (!check(st, p, {run.y.data(), run.hn.data(), run.cn.data()})) return;
+    rkb::LoopTimer timer;
+    for (auto _ : st) {
+        if (!run.run()) {
+            st.SkipWithError(run.err.c_str());
+            break;
+        }
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, timer, p);
+}
+
+// ------------------------------------------------------------------ oneDNN
+#ifdef RNNKIT_BENCH_HAVE_DNNL
+struct DnnlRun {
+    dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+    dnnl::stream strm{eng};
+    dnnl::primitive prim;
+    std::unordered_map<int, dnnl::memory> args;
+    std::vector<float> wl, wi, bias, zeros;
+    Buf y, hn, cn;
+
+    // PyTorch gate index of oneDNN gate g: LSTM i,f,c~,o = i,f,g,o; GRU
+    // u,r,o = z,r,n.
+    static int pt_gate(Cell cell, int g) {
+        if (cell == Cell::GruLbr1 || cell == Cell::GruLbr0) return g == 0 ? 1 : g == 1 ? 0 : 2;
+        return g;
+    }
+
+    template <class Prim>
+    void finish(const typename Prim::primitive_desc &pd, const dnnl::memory::desc &user_wl,
+                const dnnl::memory::desc &user_wi) {
+        dnnl::memory uwl(user_wl, eng, wl.data()), uwi(user_wi, eng, wi.data());
+        dnnl::memory mwl(pd.weights_layer_desc(), eng), mwi(pd.weights_iter_desc(), eng);
+        dnnl::reorder(uwl, mwl).execute(strm, uwl, mwl);
+        dnnl::reorder(uwi, mwi).execute(strm, uwi, mwi);
+        strm.wait();
+        args[DNNL_ARG_WEIGHTS_LAYER] = mwl;
+        args[DNNL_ARG_WEIGHTS_ITER] = mwi;
+        prim = Prim(pd);
+    }
+
+    std::string init(const Problem &p) {
+        using dt = dnnl::memory::data_type;
+        using tag = dnnl::memory::format_tag;
+        using md = dnnl::memory::desc;
+        const Cell cell = p.c.cell;
+        const int64_t T = p.c.T, N = p.c.N, I = p.c.I, H = p.c.H, G = p.net.gates();
+        const int64_t Gb = cell == Cell::GruLbr1 ? 4 : G;
+        const auto &e = p.net.ld[0];
+        // ldigo: [1][1][in][G][H], element (i, g, o) = W_g[o][i].
+        wl.assign((size_t)(I * G * H), 0.0f);
+        wi.assign((size_t)(H * G * H), 0.0f);
+        for (int64_t g = 0; g < G; g++) {
+            const int64_t pg = pt_gate(cell, (int)g);
+            for (int64_t o = 0; o < H; o++) {
+                for (int64_t i = 0; i < I; i++)
+                    wl[(size_t)((i * G + g) * H + o)] = e.w_ih[(size_t)((pg * H + o) * I + i)];
+                for (int64_t i = 0; i < H; i++)
+                    wi[(size_t)((i * G + g) * H + o)] = e.w_hh[(size_t)((pg * H + o) * H + i)];
+            }
+        }
+        // ldgo bias: summed biases per gate; lbr_gru keeps the recurrent
+        // n-gate bias apart as a 4th gate.
+        bias.assign((size_t)(Gb * H), 0.0f);
+        for (int64_t g = 0; g < G; g++) {
+            const int64_t pg = pt_gate(cell, (int)g);
+            for (int64_t o = 0; o < H; o++) {
+                float b = e.b_ih[(size_t)(pg * H + o)];
+                if (!(cell == Cell::GruLbr1 && pg == 2)) b += e.b_hh[(size_t)(pg * H + o)];
+                bias[(size_t)(g * H + o)] = b;
+            }
+        }
+        if (cell == Cell::GruLbr1)
+            for (int64_t o = 0; o < H; o++) bias[(size_t)(3 * H + o)] = e.b_hh[(size_t)(2 * H + o)];
+        zeros.assign((size_t)(N * H), 0.0f);
+        y.resize((size_t)(T * N * H));
+        hn.resize((size_t)(N * H));
+        cn.resize((size_t)(N * H));
+
+        md src_md({T, N, I}, dt::f32, tag::tnc);
+        md st_md({1, 1, N, H}, dt::f32, tag::ldnc);
+        md wl_any({1, 1, I, G, H}, dt::f32, tag::any), wi_any({1, 1, H, G, H}, dt::f32, tag::any);
+        md wl_user({1, 1, I, G, H}, dt::f32, tag::ldigo), wi_user({1, 1, H, G, H}, dt::f32, tag::ldigo);
+        md b_md({1, 1, Gb, H}, dt::f32, tag::ldgo);
+        md dst_md({T, N, H}, dt::f32, tag::tnc);
+        const auto pk = dnnl::prop_kind::forward_inference;
+        const auto dir = dnnl::rnn_direction::unidirectional_left2right;
+        try {
+            switch (cell) {
+            case Cell::RnnTanh: {
+                dnnl::vanilla_rnn_forward::desc d(pk, dnnl::algorithm::eltwise_tanh, dir, src_md,
+                                                  st_md, wl_any, wi_any, b_md, dst_md, st_md);
+                finish<dnnl::vanilla_rnn_forward>({d, eng}, wl_user, wi_user);
+                break;
+            }
+            case Cell::Lstm: {
+                dnnl::lstm_forward::desc d(pk, dir, src_md, st_md, st_md, wl_any, wi_any, b_md,
+                                           dst_md, st_md, st_md);
+                finish<dnnl::lstm_forward>({d, eng}, wl_user, wi_user);
+                break;
+            }
+            case Cell::GruLbr1: {
+                dnnl::lbr_gru_forward::desc d(pk, dir, src_md, st_md, wl_any, wi_any, b_md, dst_md,
+                                              st_md);
+                finish<dnnl::lbr_gru_forward>({d, eng}, wl_user, wi_user);
+                break;
+            }
+            case Cell::GruLbr0: {
+                dnnl::gru_forward::desc d(pk, dir, src_md, st_md, wl_any, wi_any, b_md, dst_md,
+                                          st_md);
+                finish<dnnl::gru_forward>({d, eng}, wl_user, wi_user);
+                break;
+            }
+            }
+            args[DNNL_ARG_SRC_LAYER] = dnnl::memory(src_md, eng, const_cast<float *>(p.x.data()));
+            args[DNNL_ARG_SRC_ITER] = dnnl::memory(st_md, eng, zeros.data());
+            args[DNNL_ARG_BIAS] = dnnl::memory(b_md, eng, bias.data());
+            args[DNNL_ARG_DST_LAYER] = dnnl::memory(dst_md, eng, y.data());
+            args[DNNL_ARG_DST_ITER] = dnnl::memory(st_md, eng, hn.data());
+            if (cell == Cell::Lstm) {
+                args[DNNL_ARG_SRC_ITER_C] = dnnl::memory(st_md, eng, zeros.data());
+                args[DNNL_ARG_DST_ITER_C] = dnnl::memory(st_md, eng, cn.data());
+            }
+        } catch (const dnnl::error &ex) {
+            return std::string("oneDNN: ") + ex.what();
+        }
+        return "";
+    }
+
+    void run() {
+        prim.execute(strm, args);
+        strm.wait();
+    }
+};
+#endif
+
+void bm_onednn(benchmark::State &st, Config c) {
+#ifdef RNNKIT_BENCH_HAVE_DNNL
+    omp_set_num_threads(c.threads);
+    Problem p(c);
+    DnnlRun d;
+    std::string err = d.init(p);
+    if (!err.empty()) {
+        st.SkipWithError(err.c_str());
+        return;
+    }
+    d.run();
+    if (!check(st, p, {d.y.data(), d.hn.data(), d.cn.data()})) return;
+    rkb::LoopTimer timer;
+    for (auto _ : st) {
+        d.run();
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, timer, p);
+#else
+    (void)c;
+    st.SkipWithError("oneDNN not found at configure time");
+#endif
+}
+
+// ------------------------------------------------------------------ OpenBLAS
+#ifdef RNNKIT_BENCH_HAVE_OPENBLAS
+struct BlasRun {
+    const Problem *p = nullptr;
+    int64_t T = 0, N = 0, I = 0, H = 0, G = 0;
+    std::vector<float> bx;   // input-side bias per gate (b_ih + b_hh where it folds)
+    std::vector<float> b_hn; // GRU lbr=1: recurrent n-gate bias (inside r * (.))
+    Buf xp, hg, y, hn, cn, rh, zeros;
+
+    void init(const Problem &prob) {
+        p = &prob;
+        T = prob.c.T, N = prob.c.N, I = prob.c.I, H = prob.c.H, G = prob.net.gates();
+        const auto &e = prob.net.ld[0];
+        bx.resize((size_t)(G * H));
+        for (size_t i = 0; i < bx.size(); i++) bx[i] = e.b_ih[i] + e.b_hh[i];
+        if (prob.c.cell == Cell::GruLbr1) {
+            b_hn.assign(e.b_hh.begin() + 2 * H, e.b_hh.begin() + 3 * H);
+            for (int64_t j = 0; j < H; j++) bx[(size_t)(2 * H + j)] = e.b_ih[(size_t)(2 * H + j)];
+        }
+        xp.resize((size_t)(T * N * G * H));
+        hg.resize((size_t)(N * G * H));
+        y.resize((size_t)(T * N * H));
+        hn.resize((size_t)(N * H));
+        cn.resize((size_t)(N * H));
+        rh.resize((size_t)(N * H));
+        zeros.resize((size_t)(N * H));
+    }
+
+    static float sig(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+    // out[N, rows] (row stride ldo) = in[N, H] . W[rows, H]^T
+    void matmul_h(const float *in, const float *w, int64_t rows, float *out, int64_t ldo) {
+        if (N == 1)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, (blasint)H, 1.0f, w, (blasint)H,
+                        in, 1, 0.0f, out, 1);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)N, (blasint)rows,
+                        (blasint)H, 1.0f, in, (blasint)H, w, (blasint)H, 0.0f, out, (blasint)ldo);
+    }
+
+    void run() {
+        const auto &e = p->net.ld[0];
+        const Cell cell = p->c.cell;
+        const int64_t GH = G * H;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)(T * N), (blasint)GH,
+                    (blasint)I, 1.0f, p->x.data(), (blasint)I, e.w_ih.data(), (blasint)I, 0.0f,
+                    xp.data(), (blasint)GH);
+        const float *hp = zeros.data();
+        float *c = cn.data();
+        std::memset(c, 0, sizeof(float) * cn.size());
+        for (int64_t t = 0; t < T; t++) {
+            float *ht = y.data() + (size_t)(t * N * H);
+            const float *xt = xp.data() + (size_t)(t * N * GH);
+            matmul_h(hp, e.w_hh.data(), cell == Cell::GruLbr0 ? 2 * H : GH, hg.data(), GH);
+            for (int64_t r = 0; r < N; r++) {
+                const float *xr = xt + r * GH, *gr = hg.data() + r * GH, *hpr = hp + r * H;
+                float *hr = ht + r * H, *cr = c + r * H;
+                switch (cell) {
+                case Cell::RnnTanh:
+                    for (int64_t j = 0; j < H; j++) hr[j] = std::tanh(xr[j] + bx[(size_t)j] + gr[j]);
+                    break;
+                case Cell::Lstm:
+                    for (int64_t j = 0; j < H; j++) {
+                        float i = sig(xr[j] + bx[(size_t)j] + gr[j]);
+                        float f = sig(xr[H + j] + bx[(size_t)(H + j)] + gr[H + j]);
+                        float g = std::tanh(xr[2 * H + j] + bx[(size_t)(2 * H + j)] + gr[2 * H + j]);
+                        float o = sig(xr[3 * H + j] + bx[(size_t)(3 * H + j)] + gr[3 * H + j]);
+                        cr[j] = f * cr[j] + i * g;
+                        hr[j] = o * std::tanh(cr[j]);
+                    }
+                    break;
+                case Cell::GruLbr1:
+                    for (int64_t j = 0; j < H; j++) {
+                        float rg = sig(xr[j] + bx[(size_t)j] + gr[j]);
+                        float z = sig(xr[H + j] + bx[(size_t)(H + j)] + gr[H + j]);
+                        float n = std::tanh(xr[2 * H + j] + bx[(size_t)(2 * H + j)] +
+                                            rg * (gr[2 * H + j] + b_hn[(size_t)j]));
+                        hr[j] = (1.0f - z) * n + z * hpr[j];
+                    }
+                    break;
+                case Cell::GruLbr0:
+                    for (int64_t j = 0; j < H; j++) {
+                        float rg = sig(xr[j] + bx[(size_t)j] + gr[j]);
+                        rh[(size_t)(r * H + j)] = rg * hpr[j];
+                    }
+                    break;
+                }
+            }
+            if (cell == Cell::GruLbr0) {
+                matmul_h(rh.data(), e.w_hh.data() + 2 * H * H, H, hg.data() + 2 * H, GH);
+                for (int64_t r = 0; r < N; r++) {
+                    const float *xr = xt + r * GH, *gr = hg.data() + r * GH, *hpr = hp + r * H;
+                    float *hr = ht + r * H;
+                    for (int64_t j = 0; j < H; j++) {
+                        float z = sig(xr[H + j] + bx[(size_t)(H + j)] + gr[H + j]);
+                        float n = std::tanh(xr[2 * H + j] + bx[(size_t)(2 * H + j)] + gr[2 * H + j]);
+                        hr[j] = (1.0f - z) * n + z * hpr[j];
+                    }
+                }
+            }
+            hp = ht;
+        }
+        std::memcpy(hn.data(), hp, sizeof(float) * (size_t)(N * H));
+    }
+};
+#endif
+
+void bm_openblas(benchmark::State &st, Config c) {
+#ifdef RNNKIT_BENCH_HAVE_OPENBLAS
+    openblas_set_num_threads(c.threads);
+    Problem p(c);
+    BlasRun b;
+    b.init(p);
+    b.run();
+    if (!check(st, p, {b.y.data(), b.hn.data(), b.cn.data()})) return;
+    rkb::LoopTimer timer;
+    for (auto _ : st) {
+        b.run();
+        benchmark::ClobberMemory();
+    }
+    set_counters(st, timer, p);
+    openblas_set_num_threads(1);
+#else
+    (void)c;
+    st.SkipWithError("OpenBLAS not found at configure time");
+#endif
+}
+
+// ------------------------------------------------------------------ registry
+void add(const Config &c) {
+    static const bool full = std::getenv("RNNKIT_BENCH_FULL") != nullptr;
+    char base[200];
+    std::snprintf(base, sizeof base, "compare/%s/thr:%d/engine:", c.key().c_str(), c.threads);
+    for (const auto &isa : rkb::isa_list()) {
+        if (isa == "scalar" && !full) {
+            double G = rkb::cell_gates(c.cell);
+            double flops = 2.0 * (double)c.T * (double)c.N * G * (double)c.H * (double)(c.I + c.H);
+            if (flops > 2e9) continue;
+        }
+        benchmark::RegisterBenchmark((base + ("rnnkit-" + isa)).c_str(), bm_rnnkit, c, isa)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RegisterBenchmark((std::string(base) + "onednn").c_str(), bm_onednn, c)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((std::string(base) + "openblas").c_str(), bm_openblas, c)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+}
+
+void register_all() {
+    for (Cell cell : {Cell::RnnTanh, Cell::Lstm, Cell::GruLbr1, Cell::GruLbr0})
+        for (int64_t h : {128, 256, 512, 1024})
+            for (int64_t n : {1, 8, 64})
+                for (int thr : {1, 2}) add({cell, h, h, n, 50, thr});
+    // Small speech models (batch 1, input 24, T 63).
+    for (Cell cell : {Cell::Lstm, Cell::GruLbr1})
+        for (int64_t h : {32, 64}) add({cell, 24, h, 1, 63, 1});
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+#ifdef RNNKIT_BENCH_HAVE_OPENBLAS
+    // OpenBLAS' pthreads and OpenMP's threads would oversubscribe the
+    // cores: the baseline sets its thread count itself around its runs.
+    openblas_set_num_threads(1);
+    benchmark::AddCustomContext("openblas", "compiled in");
+#else
+    benchmark::AddCustomContext("openblas", "not found at configure time");
+#endif
+#ifdef RNNKIT_BENCH_HAVE_DNNL
+    {
+        const dnnl_version_t *v = dnnl_version();
+        char b[64];
+        std::snprintf(b, sizeof b, "%d.%d.%d", v->major, v->minor, v->patch);
+        benchmark::AddCustomContext("onednn", b);
+    }
+#else
+    benchmark::AddCustomContext("onednn", "not found at configure time");
+#endif
+    register_all();
+    rkb::add_limits_context();
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
