@@ -367,8 +367,45 @@ static int parse_array(parser *p, rk_json *v, int depth) {
     }
 }
 
+typedef struct key_ref {
+    const char *s;
+    size_t len;
+} key_ref;
+
+static int cmp_key(const void *a, const void *b) {
+    const key_ref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    if (c) return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int check_dup_keys(parser *p, const rk_json *v, size_t obj_pos) {
+    key_ref *r = rk_calloc(v->count, sizeof *r);
+    if (!r) {
+        perr(p, RNNKIT_STATUS_OUT_OF_MEMORY, "out of memory");
+        return 0;
+    }
+    for (size_t i = 0; i < v->count; i++) {
+        r[i].s = v->keys[i];
+        r[i].len = v->key_lens[i];
+    }
+    qsort(r, v->count, sizeof *r, cmp_key);
+    int ok = 1;
+    for (size_t i = 1; i < v->count && ok; i++) {
+        if (cmp_key(&r[i - 1], &r[i]) == 0) {
+            p->pos = obj_pos;
+            perr(p, RNNKIT_STATUS_FORMAT_ERROR, "duplicate key \"%.100s\" in the object starting here",
+                 r[i].s);
+            ok = 0;
+        }
+    }
+    rk_free(r);
+    return ok;
+}
+
 static int parse_object(parser *p, rk_json *v, int depth) {
-    size_t cap = 0;
+    size_t cap = 0, obj_pos = p->pos;
     v->kind = RK_JSON_OBJECT;
     p->pos++; /* '{' */
     skip_ws(p);
@@ -400,12 +437,17 @@ static int parse_object(parser *p, rk_json *v, int depth) {
         char *key;
         size_t klen;
         if (!parse_string(p, &key, &klen)) return 0;
-        for (size_t j = 0; j < v->count; j++) {
-            if (v->key_lens[j] == klen && memcmp(v->keys[j], key, klen) == 0) {
-                p->pos = key_pos;
-                perr(p, RNNKIT_STATUS_FORMAT_ERROR, "duplicate key \"%.100s\"", key);
-                rk_free(key);
-                return 0;
+        /* Small objects: check duplicates as we go (exact position in
+         * the message); large ones are checked once, sorted, at the end,
+         * so a header with many tensors is not quadratic. */
+        if (v->count < 32) {
+            for (size_t j = 0; j < v->count; j++) {
+                if (v->key_lens[j] == klen && memcmp(v->keys[j], key, klen) == 0) {
+                    p->pos = key_pos;
+                    perr(p, RNNKIT_STATUS_FORMAT_ERROR, "duplicate key \"%.100s\"", key);
+                    rk_free(key);
+                    return 0;
+                }
             }
         }
         rk_json *c = &v->items[v->count];
@@ -433,7 +475,7 @@ static int parse_object(parser *p, rk_json *v, int depth) {
         }
         if (ch == '}') {
             p->pos++;
-            return 1;
+            return v->count <= 32 || check_dup_keys(p, v, obj_pos);
         }
         perr(p, RNNKIT_STATUS_FORMAT_ERROR, "expected ',' or '}' in an object");
         return 0;

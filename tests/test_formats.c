@@ -818,3 +818,31 @@ Test(fuzz, replay_regressions_and_corpus) {
     replay_dir(dir, &n);
     cr_log_info("replayed %d fuzz inputs from %s", n, dir);
 }
+
+Test(safetensors, many_keys_duplicates_found) {
+    /* Objects with more than 32 keys take the sorted duplicate check. */
+    char *json = malloc(8192);
+    for (int dup = 0; dup < 2; dup++) {
+        size_t n = 0;
+        n += (size_t)sprintf(json + n, "{\"__metadata__\":{");
+        for (int i = 0; i < 100; i++) n += (size_t)sprintf(json + n, "%s\"k%d\":\"v%d\"", i ? "," : "", i, i);
+        if (dup) n += (size_t)sprintf(json + n, ",\"k57\":\"again\"");
+        sprintf(json + n, "}}");
+        size_t len;
+        unsigned char *b = st_build(json, NULL, 0, &len);
+        if (dup) {
+            expect_st_fail(b, len, "101 keys with a duplicate");
+            cr_expect(strstr(rnnkit_last_error(), "duplicate key \"k57\"") != NULL, "%s",
+                      rnnkit_last_error());
+        } else {
+            rk_st_file f;
+            cr_assert_eq(rk_safetensors_parse(b, len, "many", &f), RNNKIT_STATUS_OK, "%s",
+                         rnnkit_last_error());
+            cr_expect_eq(f.num_meta, 100u);
+            cr_expect_str_eq(rk_st_meta_get(&f, "k99"), "v99");
+            rk_st_file_free(&f);
+        }
+        free(b);
+    }
+    free(json);
+}
