@@ -1,0 +1,162 @@
+#!/bin/sh
+# Runs bench_compare (rnnkit per ISA vs oneDNN vs an OpenBLAS baseline, same
+# models and inputs, engines interleaved in one run) and writes a Markdown
+# table: us per step of each engine (median of the repetitions) and the
+# ratios oneDNN time / rnnkit time and OpenBLAS time / rnnkit time (rnnkit =
+# its fastest SIMD ISA on that row; > 1 means rnnkit is faster).
+#
+# usage: scripts/compare.sh [OUT.md] [extra Google Benchmark flags...]
+#   OUT.md defaults to $BUILD/compare.md; the raw JSON goes next to it
+#   (OUT.json). Extra flags, e.g. --benchmark_filter='lstm/.*N:1/'.
+# environment:
+#   RNNKIT_BENCH_BUILD  build dir (default build-bench at the repo root)
+#   MIN_TIME            --benchmark_min_time in seconds (default 0.2)
+#   REPS                --benchmark_repetitions (default 3)
+#   FROM_JSON           format this existing bench_compare JSON output
+#                       instead of running the benchmark
+#   OMP_WAIT_POLICY     default PASSIVE (OpenBLAS threads + idle OpenMP
+#                       threads spinning would oversubscribe the cores)
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${RNNKIT_BENCH_BUILD:-$root/build-bench}
+out=$build/compare.md
+if [ $# -gt 0 ]; then
+    case $1 in
+    --*) ;;
+    *) out=$1; shift ;;
+    esac
+fi
+bin=$build/bench/bench_compare
+if [ -z "${FROM_JSON:-}" ] && [ ! -x "$bin" ]; then
+    echo "compare.sh: $bin not found; build it first:" >&2
+    echo "  meson setup $build && meson compile -C $build bench/bench_compare" >&2
+    exit 1
+fi
+case $out in
+*.md) json=${out%.md}.json ;;
+*) json=$out.json ;;
+esac
+
+min_time=${MIN_TIME:-0.2}
+reps=${REPS:-3}
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+cmd="OMP_WAIT_POLICY=$OMP_WAIT_POLICY $bin --benchmark_min_time=$min_time --benchmark_repetitions=$reps --benchmark_enable_random_interleaving=true $*"
+if [ -n "${FROM_JSON:-}" ]; then
+    json=$FROM_JSON
+    cmd="(formatted from $json)"
+else
+    echo "compare.sh: $cmd" >&2
+    "$bin" --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
+        --benchmark_enable_random_interleaving=true \
+        --benchmark_out="$json" --benchmark_out_format=json "$@" >&2
+fi
+
+/usr/bin/python3 - "$json" "$cmd" >"$out.tmp" <<'EOF'
+import json, re, statistics, sys
+
+path, cmd = sys.argv[1], sys.argv[2]
+with open(path) as f:
+    doc = json.load(f)
+
+rows = {}      # config -> engine -> {"us": [..], "gf": [..], "err": str}
+engines = []   # in first-seen order
+order = []     # (registration index, config)
+first = {}     # engine -> first registration index
+for b in doc.get("benchmarks", []):
+    if b.get("run_type") == "aggregate":
+        continue  # medians are recomputed from the repetitions
+    name = b.get("run_name", b["name"])
+    name = re.sub(r"/real_time$", "", name)
+    if "/engine:" not in name:
+        continue
+    cfg, eng = name.split("/engine:", 1)
+    cfg = re.sub(r"^compare/", "", cfg)
+    fam = b.get("family_index", 0)
+    if cfg not in rows:
+        rows[cfg] = {}
+        order.append((fam, cfg))
+    if eng not in engines:
+        engines.append(eng)
+    first[eng] = min(first.get(eng, fam), fam)
+    e = rows[cfg].setdefault(eng, {"us": [], "gf": [], "err": ""})
+    if b.get("error_occurred"):
+        e["err"] = b.get("error_message", "error")
+        continue
+    us = b.get("us/step")
+    if us is not None:
+        e["us"].append(us)
+    if b.get("GFLOP/s") is not None:
+        e["gf"].append(b["GFLOP/s"])
+
+# Registration order (random interleaving shuffles the run order).
+order = [cfg for _, cfg in sorted(set(order))]
+seen = set()
+order = [c for c in order if not (c in seen or seen.add(c))]
+engines.sort(key=lambda e: first[e])
+
+def med(v):
+    return statistics.median(v) if v else None
+
+notes = []
+def cell(e):
+    if e is None:
+        return "-"
+    m = med(e["us"])
+    if m is not None:
+        return "%.1f" % m if m >= 10 else "%.2f" % m
+    if e["err"]:
+        if e["err"] not in notes:
+            notes.append(e["err"])
+        return "skip[%d]" % (notes.index(e["err"]) + 1)
+    return "-"
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return "-"
+    return "%.2f" % (a / b)
+
+ctx = doc.get("context", {})
+print("# rnnkit vs oneDNN vs OpenBLAS: microseconds per time step (median)")
+print()
+print("- command: `%s`" % cmd)
+print("- date: %s, host: %s, %s CPUs, load average: %s" % (
+    ctx.get("date", "?"), ctx.get("host_name", "?"), ctx.get("num_cpus", "?"),
+    ", ".join("%.2f" % x for x in ctx.get("load_avg", []))))
+for k in ("rnnkit_version", "rnnkit_isa_auto", "onednn", "openblas", "OMP_WAIT_POLICY"):
+    if k in ctx:
+        print("- %s: %s" % (k, ctx[k]))
+print("- rnnkit = fastest rnnkit SIMD ISA of the row (scalar only if nothing else ran);")
+print("  ratio > 1: rnnkit is faster. GFLOP/s counts the matmuls, 2*T*N*G*H*(I+H).")
+print()
+
+rk = [e for e in engines if e.startswith("rnnkit-")]
+cols = ["config"] + ["%s us/step" % e for e in engines] + \
+       ["best rnnkit GFLOP/s", "oneDNN / rnnkit", "OpenBLAS / rnnkit"]
+print("| " + " | ".join(cols) + " |")
+print("|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|")
+for cfg in order:
+    r = rows[cfg]
+    best, best_gf = None, None
+    for pref in (lambda e: e != "rnnkit-scalar", lambda e: True):
+        for e in rk:
+            if pref(e) and e in r and med(r[e]["us"]) is not None:
+                m = med(r[e]["us"])
+                if best is None or m < best:
+                    best, best_gf = m, med(r[e]["gf"])
+        if best is not None:
+            break
+    one = med(r["onednn"]["us"]) if "onednn" in r else None
+    blas = med(r["openblas"]["us"]) if "openblas" in r else None
+    line = [cfg.replace("|", "/")] + [cell(r.get(e)) for e in engines] + [
+        "%.1f" % best_gf if best_gf is not None else "-",
+        fmt_ratio(one, best), fmt_ratio(blas, best)]
+    print("| " + " | ".join(line) + " |")
+if notes:
+    print()
+    for i, n in enumerate(notes):
+        print("[%d] %s" % (i + 1, n))
+EOF
+mv "$out.tmp" "$out"
+cat "$out"
+echo "compare.sh: wrote $out and $json" >&2
