@@ -245,3 +245,22 @@ Test(cells, desc_checks_match) {
     rnnkit_model_destroy(model);
     tu_model_free(&m);
 }
+
+/* Larger shapes, so that the threaded plans actually split the work
+ * (batch and hidden units); tu_check_forward requires 2 and 3 threads to
+ * give bit-identical results to 1 thread. */
+Test(cells, threads_large) {
+    static const int32_t lens[6] = {6, 3, 6, 1, 5, 6};
+    tu_spec s = pt_spec(RNNKIT_CELL_LSTM, 64, 192, 1300);
+    s.bidir = 1;
+    s.proj = 96;
+    tu_case c = {.T = 6, .N = 6, .lengths = lens, .h0 = 1, .c0 = 1, .seed = 70};
+    run(&s, &c, "lstm I=64 H=192 proj=96 bidirectional N=6");
+    tu_spec g = pt_spec(RNNKIT_CELL_GRU, 48, 256, 1301);
+    g.L = 2;
+    tu_case cg = {.T = 5, .N = 8, .h0 = 1, .seed = 71};
+    run(&g, &cg, "gru I=48 H=256 2 layers N=8");
+    tu_spec r = pt_spec(RNNKIT_CELL_RNN_TANH, 32, 320, 1302);
+    tu_case cr = {.T = 4, .N = 1, .seed = 72};
+    run(&r, &cr, "rnn I=32 H=320 N=1");
+}
