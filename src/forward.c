@@ -440,15 +440,16 @@ rnnkit_status rnnkit_forward(const rnnkit_model *m, const rnnkit_forward_args *a
     if (st) return st;
     const int64_t T = a->seq_len, N = a->batch, D = m->num_dirs, L = m->num_layers;
     const int64_t I = m->input_size, H = m->hidden_size, P = m->out_size;
-    fwd_plan p;
-    if (!plan_forward(m, T, N, a->batch_major, &p))
+    fwd_plan p, pmax;
+    if (!plan_forward(m, T, N, a->batch_major, &p) || !plan_forward(m, T, N, 1, &pmax))
         return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY,
                         "rnnkit_forward: sizes seq_len %lld x batch %lld overflow", (long long)T,
                         (long long)N);
     float *mem;
     void *owned = NULL;
     if (a->workspace) {
-        size_t need = p.total * sizeof(float) + 64;
+        /* The documented size (rnnkit_workspace_size), whatever the layout. */
+        size_t need = pmax.total * sizeof(float) + 64;
         if (a->workspace_size < need)
             return rk_error(RNNKIT_STATUS_WORKSPACE_TOO_SMALL,
                             "rnnkit_forward: workspace is %zu bytes, this call needs %zu "
