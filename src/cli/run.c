@@ -147,18 +147,6 @@ static int read_checked(const char *path, rk_dtype dtype, int ndim, const int64_
                      rk_dtype_name(out->dtype), got);
 }
 
-/* ONNX models fix their I/O layout (onnx_layout), which
- * rnnkit_model_info does not report; rnnkit_forward accepts only the
- * matching batch_major, so a one-step, one-row probe tells which. */
-static int onnx_batch_major(const rnnkit_model *m, int64_t input_size) {
-    float *x = calloc((size_t)input_size, sizeof *x);
-    if (!x) return 0;
-    rnnkit_forward_args a = {.seq_len = 1, .batch = 1, .x = x};
-    int bm = rnnkit_forward(m, &a) != RNNKIT_STATUS_OK;
-    free(x);
-    return bm;
-}
-
 static int read_lengths(const char *path, int64_t n, rk_array *arr, int32_t **out) {
     rk_dtype dt = RK_DTYPE_I32;
     rnnkit_status s = rk_npy_read(path, arr);
@@ -239,7 +227,7 @@ static int run(const run_opts *o, run_ctx *c) {
         return cli_error(CLI_EXIT_USAGE, o->c0 ? "--c0" : "--cn", "only LSTM models have a cell state");
     int bm = o->batch_major;
     if (onnx) {
-        int model_bm = onnx_batch_major(c->model, mi.input_size);
+        int model_bm = mi.onnx_layout;
         if (bm && !model_bm)
             return cli_error(CLI_EXIT_USAGE, "--batch-major",
                              "this ONNX model has onnx_layout 0 (sequence-major)");
