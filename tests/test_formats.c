@@ -846,3 +846,49 @@ Test(safetensors, many_keys_duplicates_found) {
     }
     free(json);
 }
+
+/* Allocation failures (only when the library is built with
+ * RNNKIT_ALLOC_FAIL_INJECTION, which defines these counters): failing
+ * the k-th allocation for every k must give OUT_OF_MEMORY with a message
+ * and leak nothing (checked by ASan builds). */
+extern long rnnkit_test_fail_alloc_at __attribute__((weak));
+extern long rnnkit_test_alloc_count __attribute__((weak));
+
+Test(formats, allocation_failures) {
+    if (&rnnkit_test_fail_alloc_at == NULL || &rnnkit_test_alloc_count == NULL) {
+        cr_skip_test("library built without RNNKIT_ALLOC_FAIL_INJECTION");
+    }
+    const char *json = "{\"__metadata__\":{\"a\":\"b\",\"c\":\"d\"},"
+                       "\"x\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},"
+                       "\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+    unsigned char d[8] = {0, 0x3c, 0, 0x40, 0, 0, 0x80, 0x3f};
+    size_t len;
+    unsigned char *b = st_build(json, d, 8, &len);
+    int saw_ok = 0;
+    for (long k = 1; k < 200 && !saw_ok; k++) {
+        rnnkit_test_alloc_count = 0;
+        rnnkit_test_fail_alloc_at = k;
+        rk_st_file f;
+        rnnkit_status s = rk_safetensors_parse(b, len, "oom", &f);
+        rnnkit_test_fail_alloc_at = 0;
+        if (s == RNNKIT_STATUS_OK) {
+            saw_ok = 1;
+            cr_expect_eq(f.tensors[1].data[0], 1.0f);
+            rk_st_file_free(&f);
+        } else {
+            cr_expect_eq(s, RNNKIT_STATUS_OUT_OF_MEMORY, "k=%ld: %s", k, rnnkit_last_error());
+            cr_expect(st_is_zero(&f), "k=%ld: output not cleared", k);
+        }
+    }
+    cr_expect(saw_ok, "parse never succeeded within 200 allocations");
+    free(b);
+    const float v[3] = {1, 2, 3};
+    b = npy_build(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", v, 12, &len);
+    rnnkit_test_alloc_count = 0;
+    rnnkit_test_fail_alloc_at = 1;
+    rk_array a;
+    cr_expect_eq(rk_npy_parse(b, len, "oom", &a), RNNKIT_STATUS_OUT_OF_MEMORY);
+    rnnkit_test_fail_alloc_at = 0;
+    cr_expect_null(a.data);
+    free(b);
+}
