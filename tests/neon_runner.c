@@ -195,6 +195,7 @@ typedef struct step_case {
     int cell; /* RNNKIT_KCELL_* */
     int64_t n, h, k, j_begin, j_end;
     int peep, clip, input_forget, lbr, bhn, pad;
+    int nondefault; /* default_act = 0: the NEON step must defer to scalar */
 } step_case;
 
 static void test_step(const char *name, rnnkit_step_fn *fn, rnnkit_step_fn *ref, step_case sc) {
@@ -242,6 +243,9 @@ static void test_step(const char *name, rnnkit_step_fn *fn, rnnkit_step_fn *ref,
     a.input_forget = sc.input_forget;
     a.linear_before_reset = sc.lbr;
     a.default_act = 1;
+    static const rnnkit_act nd_act[3] = {
+        {RNNKIT_ACT_HARD_SIGMOID, 0.2f, 0.5f}, {RNNKIT_ACT_SOFTSIGN, 0, 0}, {RNNKIT_ACT_ELU, 1.0f, 0}};
+    if (sc.nondefault) a.default_act = 0, a.act = nd_act;
     rnnkit_step_args b = a;
     a.h_out = h1, a.c_out = c1, a.scratch = s1;
     b.h_out = h2, b.c_out = c2, b.scratch = s2;
@@ -259,10 +263,10 @@ static void test_step(const char *name, rnnkit_step_fn *fn, rnnkit_step_fn *ref,
             if (!ok) {
                 CHECK(0,
                       "%s n=%lld h=%lld k=%lld j=[%lld,%lld) peep=%d clip=%d if=%d lbr=%d bhn=%d "
-                      "pad=%d: row %lld unit %lld h neon %.9g scalar %.9g c neon %.9g scalar %.9g",
+                      "pad=%d nondefault=%d: row %lld unit %lld h neon %.9g scalar %.9g c neon %.9g scalar %.9g",
                       name, (long long)n, (long long)H, (long long)K, (long long)sc.j_begin,
                       (long long)sc.j_end, sc.peep, sc.clip, sc.input_forget, sc.lbr, sc.bhn, pad,
-                      (long long)r, (long long)j, gh, rh, gc, rc);
+                      sc.nondefault, (long long)r, (long long)j, gh, rh, gc, rc);
                 bad = 1;
             }
         }
@@ -317,12 +321,16 @@ static void run_step(const char *name, rnnkit_step_fn *fn, rnnkit_step_fn *ref) 
             }
         }
     step_case big[] = {
-        {cell, 1, 256, 256, 0, 256, 1, 1, 0, 1, 1, 0},
-        {cell, 9, 130, cell == RNNKIT_KCELL_LSTM ? 67 : 130, 0, 130, 1, 0, 0, 0, 1, 1},
-        {cell, 16, 100, 100, 0, 100, 0, 0, 0, 1, 0, 3},
-        {cell, 3, 513, 513, 0, 513, 0, 1, 1, 0, 1, 0},
+        {cell, 1, 256, 256, 0, 256, 1, 1, 0, 1, 1, 0, 0},
+        {cell, 9, 130, cell == RNNKIT_KCELL_LSTM ? 67 : 130, 0, 130, 1, 0, 0, 0, 1, 1, 0},
+        {cell, 16, 100, 100, 0, 100, 0, 0, 0, 1, 0, 3, 0},
+        {cell, 3, 513, 513, 0, 513, 0, 1, 1, 0, 1, 0, 0},
     };
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) test_step(name, fn, ref, big[i]);
+    step_case nd = {cell, 3, 21, 21, 0, 21, 1, 1, 0, 1, 1, 1, 1};
+    test_step(name, fn, ref, nd);
+    nd.lbr = 0;
+    test_step(name, fn, ref, nd);
 }
 
 /* ---------------- activations ---------------- */
@@ -458,7 +466,7 @@ static void run_unary(const char *name, rnnkit_unary_fn *fn, rnnkit_unary_fn *re
 }
 
 /* ---------------- pack (only if a NEON packer is ever listed) ---------------- */
-static inline void run_pack_gates(const char *name, rnnkit_pack_gates_fn *fn, rnnkit_pack_gates_fn *ref) {
+__attribute__((unused)) static void run_pack_gates(const char *name, rnnkit_pack_gates_fn *fn, rnnkit_pack_gates_fn *ref) {
     for (int64_t h = 1; h <= 70; h += 3)
         for (int64_t g = 1; g <= 4; g++) {
             int64_t k = 1 + (h * 7 + g) % 40;
