@@ -485,6 +485,8 @@ void rk_limits_measure(rk_limits *lim, int show) {
                      counts[k] > 1 ? "s" : "");
             lim->fma[isa][k] = measure_fma(isa, counts[k]);
         }
+        /* More threads never give less than one thread could alone. */
+        if (lim->fma[isa][1] < lim->fma[isa][0]) lim->fma[isa][1] = lim->fma[isa][0];
     }
     read_fn rd = best_read_loop();
     double l3_buf = lim->cache_size[2] / 4;
@@ -504,6 +506,7 @@ void rk_limits_measure(rk_limits *lim, int show) {
             double bytes = lv == RK_LEVEL_DRAM ? per_thread[lv] / counts[k] : per_thread[lv];
             lim->bw[lv][k] = measure_read(rd, (size_t)bytes, counts[k], lv == RK_LEVEL_DRAM ? 6 : RUN_TRIALS);
         }
+        if (lim->bw[lv][1] < lim->bw[lv][0]) lim->bw[lv][1] = lim->bw[lv][0];
     }
     progress(show, "%s", "");
 }
@@ -901,7 +904,7 @@ int rk_prof_parse(int argc, char **argv, rk_prof_opts *o, char *err, size_t errl
     o->layers = 1;
     o->seconds = 0.2;
     int grid_only = 0;
-    const char *grid_opt = NULL;
+    char grid_opt[32] = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return 1;
@@ -974,7 +977,7 @@ int rk_prof_parse(int argc, char **argv, rk_prof_opts *o, char *err, size_t errl
             o->seconds = s;
         } else {
             grid_only = 1;
-            grid_opt = name;
+            snprintf(grid_opt, sizeof grid_opt, "%s", name);
             if (!strcmp(name, "--hidden")) rc = parse_list(name, val, LIST_INT, 16384, &o->hidden, err, errlen);
             else if (!strcmp(name, "--input")) rc = parse_list(name, val, LIST_INT, 16384, &o->input, err, errlen);
             else if (!strcmp(name, "--cell")) rc = parse_list(name, val, LIST_CELL, 0, &o->cells, err, errlen);
@@ -1124,7 +1127,7 @@ int rk_prof_svg(FILE *f, const rk_prof_row *rows, size_t n, const char *title) {
     static const char *const colors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
     static const char *const dashes[RK_PROF_NUM_ISAS] = {"2 3", "", "7 3", "4 2"};
-    const double W = 860, Hh = 500, left = 70, right = 230, top = 46, bottom = 62;
+    const double W = 860, Hh = 500, left = 70, right = 230, top = 52, bottom = 62;
     const double pw = W - left - right, ph = Hh - top - bottom;
     /* Series: index of the first row of each. */
     size_t *first = malloc((n ? n : 1) * sizeof *first);
@@ -1167,9 +1170,30 @@ int rk_prof_svg(FILE *f, const rk_prof_row *rows, size_t n, const char *title) {
                "font-family=\"sans-serif\" font-size=\"13\">\n",
             W, Hh, W, Hh);
     fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, Hh);
-    fprintf(f, "<text x=\"%.1f\" y=\"26\" text-anchor=\"middle\" font-size=\"16\">", left + pw / 2);
+    /* Which fields vary between series: only those go in the legend,
+     * the others under the title. */
+    int vary_cell = 0, vary_isa = 0, vary_batch = 0, vary_thr = 0, vary_seq = 0;
+    for (size_t k = 1; k < ns; k++) {
+        const rk_prof_row *a = &rows[first[0]], *b = &rows[first[k]];
+        vary_cell |= a->shape.cell != b->shape.cell;
+        vary_isa |= a->isa != b->isa;
+        vary_batch |= a->shape.batch != b->shape.batch;
+        vary_thr |= a->threads != b->threads;
+        vary_seq |= a->shape.seq != b->shape.seq;
+    }
+    fprintf(f, "<text x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"16\">", left + pw / 2);
     xml_text(f, title ? title : "rnnkit prof");
     fprintf(f, "</text>\n");
+    if (ns > 0) {
+        const rk_prof_row *a = &rows[first[0]];
+        fprintf(f, "<text x=\"%.1f\" y=\"38\" text-anchor=\"middle\" fill=\"#555555\">", left + pw / 2);
+        if (!vary_cell) fprintf(f, "%s, ", cell_name(a->shape.cell));
+        if (!vary_batch) fprintf(f, "batch %lld, ", (long long)a->shape.batch);
+        if (!vary_isa) fprintf(f, "%s, ", isa_names[a->isa]);
+        if (!vary_thr) fprintf(f, "%d thread%s, ", a->threads, a->threads > 1 ? "s" : "");
+        if (!vary_seq) fprintf(f, "T %lld, ", (long long)a->shape.seq);
+        fprintf(f, "input size %s</text>\n", a->shape.input == a->shape.hidden ? "= hidden" : "fixed");
+    }
     /* Grid and ticks. */
     for (double v = 0; v <= ytop + ystep * 1e-6; v += ystep) {
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n", left, PY(v),
@@ -1189,16 +1213,6 @@ int rk_prof_svg(FILE *f, const rk_prof_row *rows, size_t n, const char *title) {
             Hh - 18);
     fprintf(f, "<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 18 %.1f)\">GFLOP/s</text>\n",
             top + ph / 2, top + ph / 2);
-    /* Which fields vary between series: only those go in the legend. */
-    int vary_cell = 0, vary_isa = 0, vary_batch = 0, vary_thr = 0, vary_seq = 0;
-    for (size_t k = 1; k < ns; k++) {
-        const rk_prof_row *a = &rows[first[0]], *b = &rows[first[k]];
-        vary_cell |= a->shape.cell != b->shape.cell;
-        vary_isa |= a->isa != b->isa;
-        vary_batch |= a->shape.batch != b->shape.batch;
-        vary_thr |= a->threads != b->threads;
-        vary_seq |= a->shape.seq != b->shape.seq;
-    }
     for (size_t k = 0; k < ns; k++) {
         const rk_prof_row *s0 = &rows[first[k]];
         const char *color = colors[k % (sizeof colors / sizeof colors[0])];
@@ -1228,13 +1242,15 @@ int rk_prof_svg(FILE *f, const rk_prof_row *rows, size_t n, const char *title) {
         free(px);
         char label[128];
         int o = snprintf(label, sizeof label, "%s", "");
-        if (vary_cell || ns == 1) o += snprintf(label + o, sizeof label - (size_t)o, "%s ", cell_name(s0->shape.cell));
-        if (vary_isa || ns == 1) o += snprintf(label + o, sizeof label - (size_t)o, "%s ", isa_names[s0->isa]);
-        if (vary_batch || ns == 1)
+        if (vary_cell) o += snprintf(label + o, sizeof label - (size_t)o, "%s ", cell_name(s0->shape.cell));
+        if (vary_isa) o += snprintf(label + o, sizeof label - (size_t)o, "%s ", isa_names[s0->isa]);
+        if (vary_batch)
             o += snprintf(label + o, sizeof label - (size_t)o, "batch %lld ", (long long)s0->shape.batch);
         if (vary_thr) o += snprintf(label + o, sizeof label - (size_t)o, "%d thr ", s0->threads);
         if (vary_seq) o += snprintf(label + o, sizeof label - (size_t)o, "T %lld ", (long long)s0->shape.seq);
         if (o > 0 && label[o - 1] == ' ') label[o - 1] = 0;
+        if (!label[0]) snprintf(label, sizeof label, "%s %s batch %lld", cell_name(s0->shape.cell),
+                                isa_names[s0->isa], (long long)s0->shape.batch);
         double ly = top + 10 + 20.0 * (double)k, lx = left + pw + 16;
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s%s%s/>\n",
                 lx, ly, lx + 28, ly, color, dash[0] ? " stroke-dasharray=\"" : "", dash, dash[0] ? "\"" : "");
@@ -1335,7 +1351,7 @@ done:
 static int cmp_sec(const void *a, const void *b) { return cmp_double(a, b); }
 
 /* Median time of one rnnkit_forward call: warm-up, then calls until
- * budget seconds have passed (at least 5 calls, at most 4096). */
+ * budget seconds have passed (at least 3 calls, at most 4096). */
 static rnnkit_status time_forward(const rnnkit_model *m, const rk_prof_shape *s, int threads, double budget,
                                   double *median) {
     rnnkit_model_info info;
@@ -1376,7 +1392,7 @@ static rnnkit_status time_forward(const rnnkit_model *m, const rk_prof_shape *s,
     }
     int k = 0;
     double start = now_s();
-    while (k < MAX_SAMPLES && (k < 5 || now_s() - start < budget)) {
+    while (k < MAX_SAMPLES && (k < 3 || now_s() - start < budget)) {
         double t = now_s();
         st = rnnkit_forward(m, &a);
         samples[k++] = now_s() - t;
