@@ -1012,7 +1012,7 @@ void rk_prof_print_table(FILE *f, const rk_prof_row *rows, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const rk_prof_row *r = &rows[i];
         const rk_prof_shape *s = &r->shape;
-        fprintf(f, "%-8s %5lld %5lld %2lld %1lld %5lld %5lld %3d %-6s %10.2f %9.3f %8.2f %8.2f %10.2f %-5s %5.1f%%\n",
+        fprintf(f, "%-8s %5lld %5lld %2lld %1lld %5lld %5lld %3d %-6s %10.3f %9.4g %8.2f %8.2f %10.3f %-5s %5.1f%%\n",
                 cell_name(s->cell), (long long)s->input, (long long)s->hidden, (long long)s->layers,
                 (long long)s->dirs, (long long)s->batch, (long long)s->seq, r->threads, isa_names[r->isa],
                 r->us_per_step, r->cells_per_s * 1e-6, r->gflops, r->gbps, r->bound.seconds / (double)s->seq * 1e6,
@@ -1288,7 +1288,11 @@ static void perr(const char *what, const char *fmt, ...) {
 
 static int lib_err(const char *what, rnnkit_status st) {
     const char *m = rnnkit_last_error();
-    perr(what, "%s", m[0] ? m : rnnkit_status_string(st));
+    size_t n = strlen(what);
+    if (!m[0]) m = rnnkit_status_string(st);
+    /* Library messages often start with the file name already. */
+    if (strncmp(m, what, n) == 0 && m[n] == ':') m += n + 1 + (m[n + 1] == ' ');
+    perr(what, "%s", m);
     return EXIT_FAIL_;
 }
 
