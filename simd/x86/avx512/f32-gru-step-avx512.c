@@ -1,0 +1,5 @@
+/* Fused GRU step for avx512 (nr = vector width): tiles, tails and buffer
+ * bounds in simd/x86/gru-step-body.h and simd/x86/step-common.h. */
+#include "../../kernels.h"
+#include "vec-avx512.h"
+#include "../gru-step-body.h"

@@ -1,0 +1,5 @@
+/* Fused LSTM step for avx512 (nr = vector width): tiles, tails and buffer
+ * bounds in simd/x86/lstm-step-body.h and simd/x86/step-common.h. */
+#include "../../kernels.h"
+#include "vec-avx512.h"
+#include "../lstm-step-body.h"

@@ -1,0 +1,67 @@
+/*
+ * Vector exp, sigmoid and tanh for the x86 kernels, written once in the
+ * vocabulary of vec-avx2.h / vec-avx512.h (include one of them first).
+ * Coefficients and their source: vmath-coeffs.h.
+ *
+ * Measured against libm in double over every float (tests/test_activations.c
+ * checks a dense sample against the same bounds):
+ *   vexp      <= 2 ULP for normal results; results below FLT_MIN
+ *             (x < -87.33) are within 1 ULP of the denormal spacing.
+ *             x > 88.7228 -> +inf, x < -103.98 -> +0, exact exp(0) = 1.
+ *   vsigmoid  <= 3 ULP where the result is normal; denormal results
+ *             (x < -87.33) within 1 denormal ULP; sigmoid(+inf) = 1,
+ *             sigmoid(-inf) = +0, sigmoid(+-0) = 0.5.
+ *   vtanh     <= 3 ULP everywhere (relative accuracy is kept near 0:
+ *             |x| < 0.625 uses x + x^3 Q(x^2), so tiny and denormal x give
+ *             x itself and tanh(-0) = -0); tanh(+-inf) = +-1.
+ * NaN in gives NaN out (quiet). No FP state (MXCSR) is changed or assumed
+ * beyond round-to-nearest.
+ */
+#ifndef RNNKIT_X86_VMATH_H
+#define RNNKIT_X86_VMATH_H
+
+#include "vmath-coeffs.h"
+
+RNNKIT_VINLINE V vexp(V x) {
+    /* Data as the second operand of max/min so NaN passes the clamp. */
+    x = vmin(vset1(RNNKIT_EXP_MAX), vmax(vset1(RNNKIT_EXP_MIN), x));
+    V n = vround(vmul(x, vset1(RNNKIT_EXP_LOG2E)));
+    V r = vfnma(n, vset1(RNNKIT_EXP_LN2_HI), x);
+    r = vfnma(n, vset1(RNNKIT_EXP_LN2_LO), r);
+    V p = vset1(RNNKIT_EXP_P0);
+    p = vfma(p, r, vset1(RNNKIT_EXP_P1));
+    p = vfma(p, r, vset1(RNNKIT_EXP_P2));
+    p = vfma(p, r, vset1(RNNKIT_EXP_P3));
+    p = vfma(p, r, vset1(RNNKIT_EXP_P4));
+    p = vfma(p, r, vset1(RNNKIT_EXP_P5));
+    V y = vadd(vfma(p, vmul(r, r), r), vset1(1.0f));
+    /* n is in [-150, 128]: scale by 2^n1 * 2^n2 with both halves in the
+     * normal exponent range, so overflow gives inf and underflow rounds
+     * once into the denormals. */
+    V n1 = vhalf_floor(n);
+    V n2 = vsub(n, n1);
+    return vmul(vmul(y, vpow2i(n1)), vpow2i(n2));
+}
+
+/* 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0 (keeps denormal results). */
+RNNKIT_VINLINE V vsigmoid(V x) {
+    V e = vexp(vcopysign(x, vset1(-0.0f)));
+    V r = vdiv(vset1(1.0f), vadd(vset1(1.0f), e));
+    return vsel(vlt(x, vzero()), vmul(e, r), r);
+}
+
+RNNKIT_VINLINE V vtanh(V x) {
+    V a = vabs(x);
+    V z = vmul(x, x);
+    V q = vset1(RNNKIT_TANH_Q0);
+    q = vfma(q, z, vset1(RNNKIT_TANH_Q1));
+    q = vfma(q, z, vset1(RNNKIT_TANH_Q2));
+    q = vfma(q, z, vset1(RNNKIT_TANH_Q3));
+    q = vfma(q, z, vset1(RNNKIT_TANH_Q4));
+    V small = vfma(vmul(q, z), x, x);
+    V e = vexp(vadd(a, a));
+    V big = vsub(vset1(1.0f), vdiv(vset1(2.0f), vadd(e, vset1(1.0f))));
+    return vsel(vlt(a, vset1(RNNKIT_TANH_SMALL)), small, vcopysign(big, x));
+}
+
+#endif
