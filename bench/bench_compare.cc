@@ -488,7 +488,19 @@ int main(int argc, char **argv) {
     {
         const dnnl_version_t *v = dnnl_version();
         char b[64];
-        std::snprintf(b, sizeof b, "%d.%d.%d", v->major, v->minor, v->patch);
+        const char *isa = "?";
+        switch (dnnl::get_effective_cpu_isa()) {
+        case dnnl::cpu_isa::sse41: isa = "sse41"; break;
+        case dnnl::cpu_isa::avx: isa = "avx"; break;
+        case dnnl::cpu_isa::avx2: isa = "avx2"; break;
+        case dnnl::cpu_isa::avx2_vnni: isa = "avx2_vnni"; break;
+        case dnnl::cpu_isa::avx512_core: isa = "avx512_core"; break;
+        case dnnl::cpu_isa::avx512_core_vnni: isa = "avx512_core_vnni"; break;
+        case dnnl::cpu_isa::avx512_core_bf16: isa = "avx512_core_bf16"; break;
+        case dnnl::cpu_isa::avx512_core_amx: isa = "avx512_core_amx"; break;
+        default: break;
+        }
+        std::snprintf(b, sizeof b, "%d.%d.%d, isa %s", v->major, v->minor, v->patch, isa);
         benchmark::AddCustomContext("onednn", b);
     }
 #else
