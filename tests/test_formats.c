@@ -822,6 +822,7 @@ Test(fuzz, replay_regressions_and_corpus) {
 Test(safetensors, many_keys_duplicates_found) {
     /* Objects with more than 32 keys take the sorted duplicate check. */
     char *json = malloc(8192);
+    cr_assert(json != NULL);
     for (int dup = 0; dup < 2; dup++) {
         size_t n = 0;
         n += (size_t)sprintf(json + n, "{\"__metadata__\":{");
