@@ -821,14 +821,13 @@ Test(fuzz, replay_regressions_and_corpus) {
 
 Test(safetensors, many_keys_duplicates_found) {
     /* Objects with more than 32 keys take the sorted duplicate check. */
-    char *json = malloc(8192);
-    cr_assert(json != NULL);
+    static char json[8192];
     for (int dup = 0; dup < 2; dup++) {
         size_t n = 0;
-        n += (size_t)sprintf(json + n, "{\"__metadata__\":{");
-        for (int i = 0; i < 100; i++) n += (size_t)sprintf(json + n, "%s\"k%d\":\"v%d\"", i ? "," : "", i, i);
-        if (dup) n += (size_t)sprintf(json + n, ",\"k57\":\"again\"");
-        sprintf(json + n, "}}");
+        n += (size_t)snprintf(json + n, sizeof json - n, "{\"__metadata__\":{");
+        for (int i = 0; i < 100; i++) n += (size_t)snprintf(json + n, sizeof json - n, "%s\"k%d\":\"v%d\"", i ? "," : "", i, i);
+        if (dup) n += (size_t)snprintf(json + n, sizeof json - n, ",\"k57\":\"again\"");
+        snprintf(json + n, sizeof json - n, "}}");
         size_t len;
         unsigned char *b = st_build(json, NULL, 0, &len);
         if (dup) {
@@ -845,7 +844,7 @@ Test(safetensors, many_keys_duplicates_found) {
         }
         free(b);
     }
-    free(json);
+    
 }
 
 /* Allocation failures (only when the library is built with
