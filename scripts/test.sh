@@ -4,7 +4,10 @@
 # cross-built for aarch64 and run under qemu. Ends with one summary line.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-rk_need_packages "${RK_BASE_PACKAGES[@]}"
+# Beyond the build: NEON cross-build + qemu, clang + libFuzzer runtime,
+# valgrind.
+rk_need_packages "${RK_BASE_PACKAGES[@]}" gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user \
+    clang libclang-rt-14-dev valgrind
 rk_build
 
 status=0
@@ -23,9 +26,19 @@ if [ -f "$LOG" ]; then
     done < <(grep -a "Synthesis:" "$LOG" | sed 's/\x1b\[[0-9;]*m//g')
 fi
 
-if [ -x "$ROOT/scripts/test-neon.sh" ] && [ "$(uname -m)" = "x86_64" ] && [ "${RNNKIT_SKIP_NEON:-0}" != 1 ]; then
-    echo "==> NEON kernels (aarch64 cross build under qemu)"
-    if "$ROOT/scripts/test-neon.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+# Further stages, each counted as one pass or failure in the total.
+stage() { # name command...
+    local name=$1; shift
+    echo "==> $name"
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; echo "FAILED: $name"; fi
+}
+if [ "$(uname -m)" = "x86_64" ] && [ "${RNNKIT_SKIP_NEON:-0}" != 1 ]; then
+    stage "NEON kernels (aarch64 cross build under qemu-user, single thread)" "$ROOT/scripts/test-neon.sh"
+fi
+if [ "${RNNKIT_SKIP_SANITIZERS:-0}" != 1 ]; then
+    stage "sanitizers (ASan+UBSan whole suite, TSan concurrency)" "$ROOT/scripts/test-sanitizers.sh"
+    stage "valgrind memcheck of the CLI" env RNNKIT_BUILD="$BUILD" "$ROOT/scripts/test-valgrind.sh"
+    stage "fuzzing (libFuzzer, ${FUZZ_SECONDS:-60} s per target)" "$ROOT/scripts/fuzz.sh"
 fi
 
 echo "$passed passed, $failed failed"

@@ -11,7 +11,11 @@
 #ifndef RNNKIT_TESTS_TEST_UTIL_H
 #define RNNKIT_TESTS_TEST_UTIL_H
 
+#ifdef RNNKIT_CR_SHIM
+#include "cr_shim.h"
+#else
 #include <criterion/criterion.h>
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
