@@ -43,9 +43,9 @@ RNNKIT_VINLINE V vabs(V x) {
 /* |mag| with the sign bit of s. */
 RNNKIT_VINLINE V vcopysign(V mag, V s) {
     __m512i m = _mm512_set1_epi32(0x7fffffff);
-    /* ternary logic 0xe4: (m & mag) | (~m & s) */
+    /* ternary logic 0xca = a ? b : c bitwise: (m & mag) | (~m & s) */
     return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(m, _mm512_castps_si512(mag),
-                                                         _mm512_castps_si512(s), 0xe4));
+                                                         _mm512_castps_si512(s), 0xca));
 }
 RNNKIT_VINLINE VM vlt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
 RNNKIT_VINLINE V vsel(VM m, V t, V f) { return _mm512_mask_blend_ps(m, f, t); }
