@@ -2,7 +2,7 @@
  * Gate-blocked GEMM over packed panels (semantics: rnnkit_gemm_fn in
  * simd/kernels.h), shared by f32-gemm-avx2.c and f32-gemm-avx512.c.
  * Tiles: MR rows x G vectors of VW units (G = gates, 1..4), MR per ISA
- * and G (RNNKIT_MR_G1..4 in vec-<isa>.h: avx512 12/12/8/6, avx2 8/4/3/3).
+ * and G (RNNKIT_GEMM_MR_G1..4 in vec-<isa>.h: avx512 12/12/8/6, avx2 8/4/2/2).
  * Loop order: block of VW units outer (its k*G*VW panel stays in L1/L2),
  * row tiles inner; the m tail uses the same tile with a smaller constant
  * MR. Units past h in the last block are computed from the zero padding
@@ -53,22 +53,22 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
     switch (g) {
     case 1: {
 #define G_CUR 1
-        RNNKIT_GEMM_G(1, RNNKIT_MR_G1)
+        RNNKIT_GEMM_G(1, RNNKIT_GEMM_MR_G1)
 #undef G_CUR
     } break;
     case 2: {
 #define G_CUR 2
-        RNNKIT_GEMM_G(2, RNNKIT_MR_G2)
+        RNNKIT_GEMM_G(2, RNNKIT_GEMM_MR_G2)
 #undef G_CUR
     } break;
     case 3: {
 #define G_CUR 3
-        RNNKIT_GEMM_G(3, RNNKIT_MR_G3)
+        RNNKIT_GEMM_G(3, RNNKIT_GEMM_MR_G3)
 #undef G_CUR
     } break;
     default: {
 #define G_CUR 4
-        RNNKIT_GEMM_G(4, RNNKIT_MR_G4)
+        RNNKIT_GEMM_G(4, RNNKIT_GEMM_MR_G4)
 #undef G_CUR
     } break;
     }
