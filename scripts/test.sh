@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 # Beyond the build: NEON cross-build + qemu, clang + libFuzzer runtime,
 # valgrind.
 rk_need_packages "${RK_BASE_PACKAGES[@]}" gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user \
-    clang libclang-rt-14-dev valgrind
+    clang libclang-rt-14-dev valgrind libsimde-dev
 rk_build
 
 status=0
