@@ -32,6 +32,7 @@ stage() { # name command...
     echo "==> $name"
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; echo "FAILED: $name"; fi
 }
+stage "install + pkg-config consumer" env RNNKIT_BUILD="$BUILD" "$ROOT/scripts/test-install.sh"
 if [ "$(uname -m)" = "x86_64" ] && [ "${RNNKIT_SKIP_NEON:-0}" != 1 ]; then
     stage "NEON kernels (aarch64 cross build under qemu-user, single thread)" "$ROOT/scripts/test-neon.sh"
 fi
