@@ -1,75 +1,57 @@
 /*
  * Gate-blocked GEMM over packed panels (semantics: rnnkit_gemm_fn in
  * simd/kernels.h), shared by f32-gemm-avx2.c and f32-gemm-avx512.c.
- * Tiles: MR rows x G vectors of VW units (G = gates, 1..4), MR per ISA
- * and G (RNNKIT_GEMM_MR_G1..4 in vec-<isa>.h: avx512 12/12/8/6, avx2 8/4/2/2).
- * Loop order: block of VW units outer (its k*G*VW panel stays in L1/L2),
- * row tiles inner; the m tail uses the same tile with a smaller constant
- * MR. Units past h in the last block are computed from the zero padding
- * of the panel and never stored: bias loads and C stores of that block
- * are masked. Reads only m x k of A, the panels and g*h bias floats;
- * writes only the m x (g*h) of C. No alignment assumed.
+ * The g*ceil(h/VW) columns (block b, gate gi: one VW-unit vector of the
+ * panel) are taken in groups; rows in panels of RNNKIT_GEMM_MC (a
+ * multiple of RNNKIT_TILE_MR, so the A panel stays in L2 while every
+ * column group of the weights streams past it); inside a panel, each
+ * group's columns stay in L1 across the row tiles. Tiles and the one
+ * summation order over k: simd/x86/tile.h. Each tile's sums go to a small
+ * L1 buffer, then C = sum + bias, so every element is computed the same
+ * way whatever m, h or the tile it falls in. Units past h in the last
+ * block are computed from the zero padding and never stored: bias loads
+ * and C stores of that block are masked. Reads only m x k of A, the
+ * panels and g*h bias floats; writes only the m x (g*h) of C. No
+ * alignment assumed.
  */
 #include "tile.h"
 
-RNNKIT_VINLINE void rnnkit_gemm_tile(const int MR, const int G, int64_t h, int64_t k,
-                                     const float *a, int64_t lda, const float *p,
-                                     const float *bias, float *c, int64_t ldc, int64_t j0,
-                                     int64_t nv) {
-    V acc[RNNKIT_MRMAX][4];
-    rnnkit_tile_accum(MR, G, 0, k, a, lda, p, p, acc);
-    VT t = vtail(nv);
-    for (int g = 0; g < G; g++) {
-        size_t col = (size_t)(g * h + j0);
-        V b = bias ? rnnkit_ld(bias + col, nv, t) : vzero();
-        for (int r = 0; r < MR; r++)
-            rnnkit_st(c + (size_t)r * (size_t)ldc + col, vadd(acc[r][g], b), nv, t);
-    }
-}
-
-#define RNNKIT_GEMM_G(G_, MRMAX_)                                                             \
-    for (int64_t b = 0; b < nb; b++) {                                                        \
-        int64_t j0 = b * RNNKIT_VW;                                                           \
-        int64_t nv = h - j0 < RNNKIT_VW ? h - j0 : RNNKIT_VW;                                 \
-        const float *p = packed + (size_t)b * (size_t)k * (size_t)((G_)*RNNKIT_VW);           \
-        for (int64_t i0 = 0; i0 < m; i0 += (MRMAX_)) {                                        \
-            int64_t mr = m - i0 < (MRMAX_) ? m - i0 : (MRMAX_);                               \
-            const float *ai = a + (size_t)i0 * (size_t)lda;                                   \
-            float *ci = c + (size_t)i0 * (size_t)ldc;                                         \
-            _Pragma("GCC diagnostic push")                                                    \
-            _Pragma("GCC diagnostic ignored \"-Wtype-limits\"")                               \
-            RNNKIT_DISPATCH_MR(mr, MRMAX_, RNNKIT_GEMM_CALL_)                                 \
-            _Pragma("GCC diagnostic pop")                                                     \
-        }                                                                                     \
-    }
-#define RNNKIT_GEMM_CALL_(M) rnnkit_gemm_tile(M, G_CUR, h, k, ai, lda, p, bias, ci, ldc, j0, nv)
+#define RNNKIT_GEMM_MC (8 * RNNKIT_TILE_MR)
 
 void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const float *a,
                      int64_t lda, const float *packed, const float *bias, float *c,
                      int64_t ldc) {
     assert(nr == RNNKIT_VW && g >= 1 && g <= 4);
     (void)nr;
-    int64_t nb = (h + RNNKIT_VW - 1) / RNNKIT_VW;
-    switch (g) {
-    case 1: {
-#define G_CUR 1
-        RNNKIT_GEMM_G(1, RNNKIT_GEMM_MR_G1)
-#undef G_CUR
-    } break;
-    case 2: {
-#define G_CUR 2
-        RNNKIT_GEMM_G(2, RNNKIT_GEMM_MR_G2)
-#undef G_CUR
-    } break;
-    case 3: {
-#define G_CUR 3
-        RNNKIT_GEMM_G(3, RNNKIT_GEMM_MR_G3)
-#undef G_CUR
-    } break;
-    default: {
-#define G_CUR 4
-        RNNKIT_GEMM_G(4, RNNKIT_GEMM_MR_G4)
-#undef G_CUR
-    } break;
+    float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));
+    const int64_t nb = (h + RNNKIT_VW - 1) / RNNKIT_VW, ncols = nb * g;
+    const int64_t pstride = g * RNNKIT_VW;
+    for (int64_t ip = 0; ip < m; ip += RNNKIT_GEMM_MC) {
+        const int64_t mp = m - ip < RNNKIT_GEMM_MC ? m - ip : RNNKIT_GEMM_MC;
+        const int cg = rnnkit_nvmax(mp < RNNKIT_TILE_MR ? mp : RNNKIT_TILE_MR);
+        for (int64_t c0 = 0; c0 < ncols; c0 += cg) {
+            const int nc = ncols - c0 < cg ? (int)(ncols - c0) : cg;
+            const float *p[RNNKIT_NVMAX];
+            int64_t s[RNNKIT_NVMAX], col[RNNKIT_NVMAX], nv[RNNKIT_NVMAX];
+            for (int v = 0; v < nc; v++) {
+                int64_t b = (c0 + v) / g, gi = (c0 + v) % g;
+                p[v] = packed + (size_t)b * (size_t)k * (size_t)pstride + (size_t)gi * RNNKIT_VW;
+                s[v] = pstride;
+                col[v] = gi * h + b * RNNKIT_VW;
+                nv[v] = h - b * RNNKIT_VW < RNNKIT_VW ? h - b * RNNKIT_VW : RNNKIT_VW;
+            }
+            for (int64_t i0 = ip; i0 < ip + mp; i0 += RNNKIT_TILE_MR) {
+                const int64_t mr = ip + mp - i0 < RNNKIT_TILE_MR ? ip + mp - i0 : RNNKIT_TILE_MR;
+                rnnkit_tile_cols(mr, nc, k, a + (size_t)i0 * (size_t)lda, lda, p, s, buf);
+                for (int v = 0; v < nc; v++) {
+                    VT t = vtail(nv[v]);
+                    V bv = bias ? rnnkit_ld(bias + col[v], nv[v], t) : vzero();
+                    for (int64_t r = 0; r < mr; r++)
+                        rnnkit_st(c + (size_t)(i0 + r) * (size_t)ldc + (size_t)col[v],
+                                  vadd(vload(buf + r * RNNKIT_BUF_LD + v * RNNKIT_VW), bv), nv[v],
+                                  t);
+                }
+            }
+        }
     }
 }

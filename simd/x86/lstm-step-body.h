@@ -1,31 +1,29 @@
 /*
  * Fused LSTM step (semantics: simd/kernels.h), shared by
- * f32-lstm-step-avx2.c and f32-lstm-step-avx512.c. Tile: MR batch rows x
- * 4 gate vectors of one VW-unit block (avx512 6x4 zmm, avx2 3x4 ymm);
- * batch 1 splits k into 2 partial sums (8 chains). Peepholes, clip and
- * input_forget are applied in registers; tails and bounds as in
- * simd/x86/step-common.h.
+ * f32-lstm-step-avx2.c and f32-lstm-step-avx512.c. Columns: the 4 gates
+ * of each VW-unit block; batch >= 3: one block per group, tiles of
+ * RNNKIT_TILE_MR rows x 2 gates (two passes per block); batch 1: two
+ * blocks (8 columns) per tile, batch 2: one block (2 rows x 4 columns).
+ * Every element's gate sum is the same FMA chain over k in every case
+ * (simd/x86/tile.h). Peepholes, clip and input_forget are applied on the
+ * L1-resident sums; tails and bounds as in simd/x86/step-common.h.
  */
 #include "vmath.h"
 #include "step-common.h"
 
-RNNKIT_VINLINE void rnnkit_lstm_tile(const int MR, const rnnkit_step_args *a, int64_t i0,
-                                     int64_t j0, int64_t blk, int64_t nv) {
-    const int64_t H = a->h, K = a->k;
-    V acc[RNNKIT_MRMAX][4];
-    const float *p = a->w + (size_t)blk * (size_t)K * 4 * RNNKIT_VW;
-    rnnkit_tile_accum(MR, 4, 0, K, RNNKIT_ROW(a->h_prev, a->ld_h_prev, 0), a->ld_h_prev, p, p,
-                      acc);
+RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *buf, int64_t i0,
+                                       int64_t mr, int c0, int64_t j0, int64_t nv) {
+    const int64_t H = a->h;
     VT t = vtail(nv);
     const float clip = a->clip;
-    for (int r = 0; r < MR; r++) {
+    for (int64_t r = 0; r < mr; r++) {
         const float *xp = RNNKIT_ROW(a->xp, a->ld_xp, r) + j0;
         const float *cp = RNNKIT_ROW(a->c_prev, H, r) + j0;
         V cprev = rnnkit_ld(cp, nv, t);
-        V pi = vadd(acc[r][0], rnnkit_ld(xp, nv, t));
-        V pf = vadd(acc[r][1], rnnkit_ld(xp + H, nv, t));
-        V pg = vadd(acc[r][2], rnnkit_ld(xp + 2 * H, nv, t));
-        V po = vadd(acc[r][3], rnnkit_ld(xp + 3 * H, nv, t));
+        V pi = vadd(RNNKIT_ACC(r, c0 + 0), rnnkit_ld(xp, nv, t));
+        V pf = vadd(RNNKIT_ACC(r, c0 + 1), rnnkit_ld(xp + H, nv, t));
+        V pg = vadd(RNNKIT_ACC(r, c0 + 2), rnnkit_ld(xp + 2 * H, nv, t));
+        V po = vadd(RNNKIT_ACC(r, c0 + 3), rnnkit_ld(xp + 3 * H, nv, t));
         if (a->peep) {
             pi = vfma(rnnkit_ld(a->peep + j0, nv, t), cprev, pi);
             pf = vfma(rnnkit_ld(a->peep + H + j0, nv, t), cprev, pf);
@@ -46,9 +44,15 @@ RNNKIT_VINLINE void rnnkit_lstm_tile(const int MR, const rnnkit_step_args *a, in
     }
 }
 
-#define RNNKIT_LSTM_CALL_(M) rnnkit_lstm_tile(M, a, i0, j0, blk, nv)
+#define RNNKIT_LSTM_COLS_(bb, blk, p, s)                                                  \
+    for (int g = 0; g < 4; g++) {                                                         \
+        p[(bb)*4 + g] = a->w + (size_t)(blk) * (size_t)a->k * 4 * RNNKIT_VW + g * RNNKIT_VW; \
+        s[(bb)*4 + g] = 4 * RNNKIT_VW;                                                    \
+    }
+#define RNNKIT_LSTM_UPDATE_(i0, mr, bb, j0, nv) \
+    rnnkit_lstm_update(a, buf, i0, mr, (int)(bb)*4, j0, nv)
 
 void RNNKIT_FN(lstm_step)(const rnnkit_step_args *a) {
     assert(a->default_act && a->nr == RNNKIT_VW);
-    RNNKIT_STEP_LOOP(a, RNNKIT_MR_G4, RNNKIT_LSTM_CALL_)
+    RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_, RNNKIT_LSTM_UPDATE_);
 }

@@ -1,34 +1,58 @@
 /*
  * Loop skeleton shared by the x86 fused steps (include vec-<isa>.h and
- * vmath.h first). For each block of VW units in [j_begin, j_end) (block
- * outer, so its packed weights stay in cache across row tiles) and each
- * tile of MR batch rows (MR = RNNKIT_MR_G<gates>, smaller constant MR for
- * the tail), TILE(M) accumulates every gate of the block for M rows in
- * registers (simd/x86/tile.h) and applies the cell update. The last block
+ * vmath.h first). Units [j_begin, j_end) are taken in groups of
+ * rnnkit_group_blocks(n, columns per block) blocks of VW units (one block
+ * for batch >= 3 tiles, several for GEMV rows so that one tile has up to
+ * 8 independent columns); for each group (outer, so its packed weights
+ * stay in cache across row tiles) and each tile of up to RNNKIT_TILE_MR
+ * batch rows, the gate sums of every column of the group go to a small
+ * L1 buffer (simd/x86/tile.h: one fixed FMA chain over k per element),
+ * and the cell update runs on that buffer while it is hot. The last block
  * of a range ending at h (not a multiple of VW) uses masked loads/stores
  * of xp, c, h, bias and peepholes: nothing is read or written outside
  * units [j_begin, j_end) of the caller's rows. No alignment assumed.
  * Only the standard activations (default_act = 1) are handled; the
  * driver uses the scalar step otherwise.
+ *
+ * RNNKIT_STEP_GROUPS(a, GC, COLS, UPDATE): GC columns per block;
+ * COLS(bb, blk, p, s) fills p[bb*GC + ..], s[..] for block blk of the
+ * group; UPDATE(i0, mr, bb, j0, nv) does the cell update of group block
+ * bb (units j0.., nv valid) for rows i0..i0+mr-1 from buf (row r, column
+ * bb*GC+g at buf[r*RNNKIT_BUF_LD + (bb*GC+g)*VW]). A is h_in / lda.
  */
 #ifndef RNNKIT_X86_STEP_COMMON_H
 #define RNNKIT_X86_STEP_COMMON_H
 
 #include "tile.h"
 
-#define RNNKIT_STEP_LOOP(a, MRMAX_, TILE)                                           \
-    for (int64_t j0 = (a)->j_begin; j0 < (a)->j_end; j0 += RNNKIT_VW) {             \
-        int64_t nv = (a)->j_end - j0 < RNNKIT_VW ? (a)->j_end - j0 : RNNKIT_VW;     \
-        int64_t blk = j0 / RNNKIT_VW;                                               \
-        for (int64_t i0 = 0; i0 < (a)->n; i0 += (MRMAX_)) {                        \
-            int64_t mr = (a)->n - i0 < (MRMAX_) ? (a)->n - i0 : (MRMAX_);           \
-            _Pragma("GCC diagnostic push")                                          \
-            _Pragma("GCC diagnostic ignored \"-Wtype-limits\"")                     \
-            RNNKIT_DISPATCH_MR(mr, MRMAX_, TILE)                                    \
-            _Pragma("GCC diagnostic pop")                                           \
-        }                                                                           \
-    }
+#define RNNKIT_STEP_GROUPS(a, GC, A, LDA, COLS, UPDATE)                                        \
+    do {                                                                                       \
+        float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));               \
+        const int64_t gnb = rnnkit_group_blocks((a)->n, (GC));                                 \
+        for (int64_t g0 = (a)->j_begin; g0 < (a)->j_end; g0 += gnb * RNNKIT_VW) {            \
+            int64_t nbg = ((a)->j_end - g0 + RNNKIT_VW - 1) / RNNKIT_VW;                      \
+            if (nbg > gnb) nbg = gnb;                                                          \
+            const float *p[RNNKIT_NVMAX];                                                      \
+            int64_t s[RNNKIT_NVMAX];                                                           \
+            for (int64_t bb = 0; bb < nbg; bb++) {                                             \
+                int64_t blk = g0 / RNNKIT_VW + bb;                                             \
+                COLS(bb, blk, p, s);                                                           \
+            }                                                                                  \
+            for (int64_t i0 = 0; i0 < (a)->n; i0 += RNNKIT_TILE_MR) {                          \
+                int64_t mr = (a)->n - i0 < RNNKIT_TILE_MR ? (a)->n - i0 : RNNKIT_TILE_MR;       \
+                rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                                \
+                                 (A) + (size_t)i0 * (size_t)(LDA), (LDA), p, s, buf);          \
+                for (int64_t bb = 0; bb < nbg; bb++) {                                         \
+                    int64_t j0 = g0 + bb * RNNKIT_VW;                                          \
+                    int64_t nv = (a)->j_end - j0 < RNNKIT_VW ? (a)->j_end - j0 : RNNKIT_VW;    \
+                    UPDATE(i0, mr, bb, j0, nv);                                                \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
 
 #define RNNKIT_ROW(p, ld, r) ((p) + (size_t)(i0 + (r)) * (size_t)(ld))
+/* Gate sum of row r, column c of the current group. */
+#define RNNKIT_ACC(r, c) vload(buf + (r) * RNNKIT_BUF_LD + (c) * RNNKIT_VW)
 
 #endif

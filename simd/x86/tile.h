@@ -2,16 +2,25 @@
  * Register-tiled accumulation over packed panels, shared by the x86 gemm
  * and step bodies (include vec-<isa>.h first).
  *
- * rnnkit_tile_accum(MR, G, G2, ...) computes, for MR rows of A (row
- * stride lda) and one block of VW hidden units,
- *   acc[r][g] = sum_k A[r][k] * P[k][g]  (g < G, panel P of G*VW floats/k)
- *   acc[r][G] = sum_k A[r][k] * Q[k]     (when G2: second panel, VW/k)
- * MR and G are compile-time constants at every call (the dispatch macros
- * below), so the loops unroll and acc lives in MR*(G+G2) registers.
- * When that is fewer than 8 chains (GEMV: batch 1) k is split into 2 or
- * 4 interleaved partial sums to hide FMA latency; the weights are still
- * streamed exactly once, in order. Reads exactly K floats of each A row
- * and K*(G+G2)*VW panel floats; no alignment assumed.
+ * A "column" is one vector of VW hidden units of one gate of one block:
+ * a pointer into a packed panel and the panel's stride per k (G*VW
+ * floats). rnnkit_mk(MR, NV, ...) computes, for MR rows of A (row stride
+ * lda) and NV columns,
+ *   out[r*RNNKIT_BUF_LD + v*VW + lane] = sum_{k=0..K-1} A[r][k] * P_v[k][lane]
+ * as ONE chain of FMAs per element, k = 0, 1, ..., K-1, starting from +0:
+ *   acc = 0; acc = fma(A[r][k], P_v[k], acc) for each k.
+ * That is the only way any x86 kernel sums over k, whatever the tile
+ * shape, the row's place in it, the batch size or the unit range, so an
+ * output element is a fixed function of its inputs (results do not
+ * depend on how the driver splits rows or units among threads). ILP comes
+ * from independent elements: MR*NV chains per tile, with NV chosen per MR
+ * (rnnkit_nvmax: GEMV rows take up to 8 columns, i.e. several gates and
+ * blocks at once).
+ * Tiles (AVX2 16 ymm; AVX-512 32 zmm, RNNKIT_TILE_MR rows): MR >= 3 x 2
+ * columns (2 weight loads + MR broadcasts per 2*MR FMAs), MR = 2 x 4,
+ * MR = 1 x 8 (weights as FMA memory operands).
+ * Reads exactly K floats of each A row and K vectors of each column;
+ * no alignment assumed.
  */
 #ifndef RNNKIT_X86_TILE_H
 #define RNNKIT_X86_TILE_H
@@ -19,75 +28,93 @@
 #include <assert.h>
 #include <stddef.h>
 
-#define RNNKIT_MRMAX 12
+#define RNNKIT_NVMAX 8
+/* Row stride of the per-tile result buffer, in floats. */
+#define RNNKIT_BUF_LD (RNNKIT_NVMAX * RNNKIT_VW)
 
 #define RNNKIT_CAT3_(a, b, c) a##b##c
 #define RNNKIT_CAT3(a, b, c) RNNKIT_CAT3_(a, b, c)
 #define RNNKIT_FN(op) RNNKIT_CAT3(rnnkit_f32_, op, RNNKIT_CAT3(_, _, RNNKIT_ISA_SUFFIX))
 
-RNNKIT_VINLINE void rnnkit_tile_accum(const int MR, const int G, const int G2, int64_t K,
-                                      const float *a, int64_t lda, const float *p,
-                                      const float *q, V acc[RNNKIT_MRMAX][4]) {
-    const int GT = G + G2;
-    const int S = MR * GT >= 8 ? 1 : (MR * GT >= 4 ? 2 : 4);
-    V part[4][RNNKIT_MRMAX][4];
-    for (int s = 0; s < S; s++)
-        for (int r = 0; r < MR; r++)
-            for (int g = 0; g < GT; g++) part[s][r][g] = vzero();
-    int64_t kk = 0;
-    for (; kk + S <= K; kk += S) {
-        for (int s = 0; s < S; s++) {
-            V w[4];
-            for (int g = 0; g < G; g++) w[g] = vload(p + g * RNNKIT_VW);
-            if (G2) w[G] = vload(q);
-            p += G * RNNKIT_VW;
-            q += G2 * RNNKIT_VW;
-            for (int r = 0; r < MR; r++) {
-                V x = vset1(a[(size_t)r * (size_t)lda + (size_t)(kk + s)]);
-                for (int g = 0; g < GT; g++) part[s][r][g] = vfma(x, w[g], part[s][r][g]);
-            }
+/* Columns per tile for a tile of mr rows. */
+static inline int rnnkit_nvmax(int64_t mr) { return mr == 1 ? 8 : (mr == 2 ? 4 : 2); }
+
+RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, int64_t K, const float *a, int64_t lda,
+                              const float *const *pv, const int64_t *ps, float *out) {
+    V acc[RNNKIT_TILE_MR][RNNKIT_NVMAX];
+    const float *ar[RNNKIT_TILE_MR];
+    const float *p[RNNKIT_NVMAX];
+    int64_t s[RNNKIT_NVMAX];
+    for (int r = 0; r < MR; r++) ar[r] = a + (size_t)r * (size_t)lda;
+    for (int v = 0; v < NV; v++) p[v] = pv[v], s[v] = ps[v];
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = vzero();
+    for (int64_t kk = 0; kk < K; kk++) {
+        V w[RNNKIT_NVMAX];
+        for (int v = 0; v < NV; v++) {
+            w[v] = vload(p[v]);
+            p[v] += s[v];
         }
-    }
-    for (; kk < K; kk++) {
-        V w[4];
-        for (int g = 0; g < G; g++) w[g] = vload(p + g * RNNKIT_VW);
-        if (G2) w[G] = vload(q);
-        p += G * RNNKIT_VW;
-        q += G2 * RNNKIT_VW;
         for (int r = 0; r < MR; r++) {
-            V x = vset1(a[(size_t)r * (size_t)lda + (size_t)kk]);
-            for (int g = 0; g < GT; g++) part[0][r][g] = vfma(x, w[g], part[0][r][g]);
+            V x = vset1(ar[r][kk]);
+            for (int v = 0; v < NV; v++) acc[r][v] = vfma(x, w[v], acc[r][v]);
         }
     }
     for (int r = 0; r < MR; r++)
-        for (int g = 0; g < GT; g++) {
-            V v = part[0][r][g];
-            for (int s = 1; s < S; s++) v = vadd(v, part[s][r][g]);
-            acc[r][g] = v;
-        }
+        for (int v = 0; v < NV; v++) vstore(out + r * RNNKIT_BUF_LD + v * RNNKIT_VW, acc[r][v]);
 }
 
-/* Calls CALL(m) with m a constant equal to mr (1 <= mr <= MRMAX_). */
-#define RNNKIT_CASE_MR_(n, MRMAX_, CALL) \
-    case n:                              \
-        if ((n) <= (MRMAX_)) CALL(n);    \
+#define RNNKIT_TC_(M, N)                                                  \
+    case (M)*16 + (N):                                                    \
+        if ((M) <= RNNKIT_TILE_MR) rnnkit_mk(M, N, K, a, lda, p, s, out); \
         break;
-#define RNNKIT_DISPATCH_MR(mr, MRMAX_, CALL)       \
-    switch (mr) {                                  \
-        RNNKIT_CASE_MR_(1, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(2, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(3, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(4, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(5, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(6, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(7, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(8, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(9, MRMAX_, CALL)           \
-        RNNKIT_CASE_MR_(10, MRMAX_, CALL)          \
-        RNNKIT_CASE_MR_(11, MRMAX_, CALL)          \
-        RNNKIT_CASE_MR_(12, MRMAX_, CALL)          \
-    default: break;                                \
+
+/* rnnkit_mk with constant MR = mr, NV = nv (nv <= rnnkit_nvmax(mr),
+ * mr <= RNNKIT_TILE_MR). */
+__attribute__((noinline, unused)) static void rnnkit_tile_run(int64_t mr, int nv, int64_t K,
+                                                              const float *a, int64_t lda,
+                                                              const float *const *p,
+                                                              const int64_t *s, float *out) {
+    _Pragma("GCC diagnostic push");
+    _Pragma("GCC diagnostic ignored \"-Wtype-limits\"");
+    switch ((int)mr * 16 + nv) {
+        RNNKIT_TC_(1, 1) RNNKIT_TC_(1, 2) RNNKIT_TC_(1, 3) RNNKIT_TC_(1, 4)
+        RNNKIT_TC_(1, 5) RNNKIT_TC_(1, 6) RNNKIT_TC_(1, 7) RNNKIT_TC_(1, 8)
+        RNNKIT_TC_(2, 1) RNNKIT_TC_(2, 2) RNNKIT_TC_(2, 3) RNNKIT_TC_(2, 4)
+        RNNKIT_TC_(3, 1) RNNKIT_TC_(3, 2) RNNKIT_TC_(4, 1) RNNKIT_TC_(4, 2)
+        RNNKIT_TC_(5, 1) RNNKIT_TC_(5, 2) RNNKIT_TC_(6, 1) RNNKIT_TC_(6, 2)
+        RNNKIT_TC_(7, 1) RNNKIT_TC_(7, 2) RNNKIT_TC_(8, 1) RNNKIT_TC_(8, 2)
+        RNNKIT_TC_(9, 1) RNNKIT_TC_(9, 2) RNNKIT_TC_(10, 1) RNNKIT_TC_(10, 2)
+        RNNKIT_TC_(11, 1) RNNKIT_TC_(11, 2) RNNKIT_TC_(12, 1) RNNKIT_TC_(12, 2)
+    default:
+        assert(0 && "tile shape");
+        break;
     }
+    _Pragma("GCC diagnostic pop");
+}
+
+/* All ncols columns (p, s) for mr rows of A into buf (row stride
+ * RNNKIT_BUF_LD, column c at c*VW). */
+RNNKIT_VINLINE void rnnkit_tile_cols(int64_t mr, int ncols, int64_t K, const float *a,
+                                     int64_t lda, const float *const *p, const int64_t *s,
+                                     float *buf) {
+    const int nvm = rnnkit_nvmax(mr);
+    for (int c0 = 0; c0 < ncols; c0 += nvm) {
+        int nv = ncols - c0 < nvm ? ncols - c0 : nvm;
+        rnnkit_tile_run(mr, nv, K, a, lda, p + c0, s + c0, buf + c0 * RNNKIT_VW);
+    }
+}
+
+/* Blocks per column group for a kernel with gc columns per block and
+ * batch n: enough columns for the widest tile, an even count when
+ * possible (MR >= 3 tiles take columns two at a time). */
+static inline int64_t rnnkit_group_blocks(int64_t n, int gc) {
+    int nvm = rnnkit_nvmax(n < RNNKIT_TILE_MR ? n : RNNKIT_TILE_MR);
+    int nb = nvm / gc;
+    if (nb < 1) nb = 1;
+    if ((nb * gc) % 2) nb *= 2;
+    return nb;
+}
 
 /* Load/store of the nv valid lanes of a block (nv == VW: plain access). */
 RNNKIT_VINLINE V rnnkit_ld(const float *p, int64_t nv, VT t) {

@@ -12,17 +12,9 @@
 
 #define RNNKIT_VW 8
 #define RNNKIT_ISA_SUFFIX avx2
-/* Row tiles: accumulators = MR * gates must leave room for weights and
- * broadcasts in 16 ymm registers. */
-#define RNNKIT_MR_G1 8
-#define RNNKIT_MR_G2 4
-#define RNNKIT_MR_G3 3
-#define RNNKIT_MR_G4 3
-/* gemm tiles (measured: avx2 G=4 MR=3 spills, 30 vs 76 GFLOP/s at MR=2). */
-#define RNNKIT_GEMM_MR_G1 8
-#define RNNKIT_GEMM_MR_G2 4
-#define RNNKIT_GEMM_MR_G3 2
-#define RNNKIT_GEMM_MR_G4 2
+/* Rows per GEMM tile (simd/x86/tile.h): tiles of MR x 2 vectors keep
+ * 2*MR accumulators, 2 weights and a broadcast in registers. */
+#define RNNKIT_TILE_MR 6
 
 typedef __m256 V;
 typedef __m256 VM;   /* lane mask from a comparison */

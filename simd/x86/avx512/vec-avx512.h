@@ -12,16 +12,9 @@
 
 #define RNNKIT_VW 16
 #define RNNKIT_ISA_SUFFIX avx512
-/* Row tiles: MR * gates accumulators out of 32 zmm registers. */
-#define RNNKIT_MR_G1 12
-#define RNNKIT_MR_G2 12
-#define RNNKIT_MR_G3 8
-#define RNNKIT_MR_G4 6
-/* gemm tiles (measured: avx2 G=4 MR=3 spills, 30 vs 76 GFLOP/s at MR=2). */
-#define RNNKIT_GEMM_MR_G1 12
-#define RNNKIT_GEMM_MR_G2 12
-#define RNNKIT_GEMM_MR_G3 8
-#define RNNKIT_GEMM_MR_G4 6
+/* Rows per GEMM tile (simd/x86/tile.h): tiles of MR x 2 vectors keep
+ * 2*MR accumulators, 2 weights and a broadcast in registers. */
+#define RNNKIT_TILE_MR 12
 
 typedef __m512 V;
 typedef __mmask16 VM;
