@@ -65,6 +65,14 @@ if [ -x "$BUILD/src/rnnkit" ]; then
         echo "FAIL: rnnkit info did not run under qemu" >&2
         status=1
     fi
+    echo "== rnnkit prof smoke test (under qemu: tiny grid, one thread)"
+    PROF_CACHE="$(mktemp -d)"
+    if ! timeout 300 env OMP_NUM_THREADS=1 XDG_CACHE_HOME="$PROF_CACHE" $QEMU "$BUILD/src/rnnkit" prof \
+        --cell lstm,gru --hidden 16,32 --batch 1 --seq 4 --time 0.02 --isa neon; then
+        echo "FAIL: rnnkit prof did not run under qemu" >&2
+        status=1
+    fi
+    rm -rf "$PROF_CACHE"
 else
     echo "(no $BUILD/src/rnnkit yet: CLI check skipped)"
 fi
