@@ -16,7 +16,12 @@
  */
 #include "tile.h"
 
+#ifndef RNNKIT_GEMM_MC
 #define RNNKIT_GEMM_MC (8 * RNNKIT_TILE_MR)
+#endif
+#ifndef RNNKIT_GEMM_CG
+#define RNNKIT_GEMM_CG 4
+#endif
 
 void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const float *a,
                      int64_t lda, const float *packed, const float *bias, float *c,
@@ -28,7 +33,8 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
     const int64_t pstride = g * RNNKIT_VW;
     for (int64_t ip = 0; ip < m; ip += RNNKIT_GEMM_MC) {
         const int64_t mp = m - ip < RNNKIT_GEMM_MC ? m - ip : RNNKIT_GEMM_MC;
-        const int cg = rnnkit_nvmax(mp < RNNKIT_TILE_MR ? mp : RNNKIT_TILE_MR);
+        int cg = rnnkit_nvmax(mp < RNNKIT_TILE_MR ? mp : RNNKIT_TILE_MR);
+        if (cg < RNNKIT_GEMM_CG) cg = RNNKIT_GEMM_CG;
         for (int64_t c0 = 0; c0 < ncols; c0 += cg) {
             const int nc = ncols - c0 < cg ? (int)(ncols - c0) : cg;
             const float *p[RNNKIT_NVMAX];

@@ -29,6 +29,14 @@
 #include <stddef.h>
 
 #define RNNKIT_NVMAX 8
+#ifndef RNNKIT_KUNROLL
+#define RNNKIT_KUNROLL 4
+#endif
+#define RNNKIT_PRAGMA_(x) _Pragma(#x)
+#define RNNKIT_UNROLL_(n) RNNKIT_PRAGMA_(GCC unroll n)
+#ifndef RNNKIT_TILE_NV
+#define RNNKIT_TILE_NV 2
+#endif
 /* Row stride of the per-tile result buffer, in floats. */
 #define RNNKIT_BUF_LD (RNNKIT_NVMAX * RNNKIT_VW)
 
@@ -37,7 +45,7 @@
 #define RNNKIT_FN(op) RNNKIT_CAT3(rnnkit_f32_, op, RNNKIT_CAT3(_, _, RNNKIT_ISA_SUFFIX))
 
 /* Columns per tile for a tile of mr rows. */
-static inline int rnnkit_nvmax(int64_t mr) { return mr == 1 ? 8 : (mr == 2 ? 4 : 2); }
+static inline int rnnkit_nvmax(int64_t mr) { return mr == 1 ? 8 : (mr == 2 ? 4 : RNNKIT_TILE_NV); }
 
 RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, int64_t K, const float *a, int64_t lda,
                               const float *const *pv, const int64_t *ps, float *out) {
@@ -49,6 +57,7 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, int64_t K, const float
     for (int v = 0; v < NV; v++) p[v] = pv[v], s[v] = ps[v];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = vzero();
+    RNNKIT_UNROLL_(RNNKIT_KUNROLL)
     for (int64_t kk = 0; kk < K; kk++) {
         V w[RNNKIT_NVMAX];
         for (int v = 0; v < NV; v++) {
@@ -81,11 +90,16 @@ __attribute__((noinline, unused)) static void rnnkit_tile_run(int64_t mr, int nv
         RNNKIT_TC_(1, 1) RNNKIT_TC_(1, 2) RNNKIT_TC_(1, 3) RNNKIT_TC_(1, 4)
         RNNKIT_TC_(1, 5) RNNKIT_TC_(1, 6) RNNKIT_TC_(1, 7) RNNKIT_TC_(1, 8)
         RNNKIT_TC_(2, 1) RNNKIT_TC_(2, 2) RNNKIT_TC_(2, 3) RNNKIT_TC_(2, 4)
-        RNNKIT_TC_(3, 1) RNNKIT_TC_(3, 2) RNNKIT_TC_(4, 1) RNNKIT_TC_(4, 2)
-        RNNKIT_TC_(5, 1) RNNKIT_TC_(5, 2) RNNKIT_TC_(6, 1) RNNKIT_TC_(6, 2)
-        RNNKIT_TC_(7, 1) RNNKIT_TC_(7, 2) RNNKIT_TC_(8, 1) RNNKIT_TC_(8, 2)
-        RNNKIT_TC_(9, 1) RNNKIT_TC_(9, 2) RNNKIT_TC_(10, 1) RNNKIT_TC_(10, 2)
-        RNNKIT_TC_(11, 1) RNNKIT_TC_(11, 2) RNNKIT_TC_(12, 1) RNNKIT_TC_(12, 2)
+        RNNKIT_TC_(3, 1) RNNKIT_TC_(3, 2) RNNKIT_TC_(3, 3) RNNKIT_TC_(3, 4)
+        RNNKIT_TC_(4, 1) RNNKIT_TC_(4, 2) RNNKIT_TC_(4, 3) RNNKIT_TC_(4, 4)
+        RNNKIT_TC_(5, 1) RNNKIT_TC_(5, 2) RNNKIT_TC_(5, 3) RNNKIT_TC_(5, 4)
+        RNNKIT_TC_(6, 1) RNNKIT_TC_(6, 2) RNNKIT_TC_(6, 3) RNNKIT_TC_(6, 4)
+        RNNKIT_TC_(7, 1) RNNKIT_TC_(7, 2) RNNKIT_TC_(7, 3) RNNKIT_TC_(7, 4)
+        RNNKIT_TC_(8, 1) RNNKIT_TC_(8, 2) RNNKIT_TC_(8, 3) RNNKIT_TC_(8, 4)
+        RNNKIT_TC_(9, 1) RNNKIT_TC_(9, 2) RNNKIT_TC_(9, 3) RNNKIT_TC_(9, 4)
+        RNNKIT_TC_(10, 1) RNNKIT_TC_(10, 2) RNNKIT_TC_(10, 3) RNNKIT_TC_(10, 4)
+        RNNKIT_TC_(11, 1) RNNKIT_TC_(11, 2) RNNKIT_TC_(11, 3) RNNKIT_TC_(11, 4)
+        RNNKIT_TC_(12, 1) RNNKIT_TC_(12, 2) RNNKIT_TC_(12, 3) RNNKIT_TC_(12, 4)
     default:
         assert(0 && "tile shape");
         break;
