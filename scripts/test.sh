@@ -32,6 +32,12 @@ stage() { # name command...
     echo "==> $name"
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; echo "FAILED: $name"; fi
 }
+clang_build() {
+    [ -f "$ROOT/build-clang/build.ninja" ] ||
+        CC=clang CXX=clang++ meson setup "$ROOT/build-clang" "$ROOT" --buildtype=release >/dev/null
+    ninja -C "$ROOT/build-clang" >/dev/null
+}
+stage "clang -Wall -Wextra -Werror build (library, tools, tests, benchmarks)" clang_build
 stage "install + pkg-config consumer" env RNNKIT_BUILD="$BUILD" "$ROOT/scripts/test-install.sh"
 if [ "$(uname -m)" = "x86_64" ] && [ "${RNNKIT_SKIP_NEON:-0}" != 1 ]; then
     stage "NEON kernels (aarch64 cross build under qemu-user, single thread)" "$ROOT/scripts/test-neon.sh"
