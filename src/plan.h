@@ -3,11 +3,14 @@
 #ifndef RNNKIT_PLAN_H
 #define RNNKIT_PLAN_H
 
-#include <stdatomic.h>
 #include <stdint.h>
+#ifndef __cplusplus
+#include <stdatomic.h>
 
 #include "model.h"
+#endif
 
+#ifndef __cplusplus
 typedef enum rk_par_mode {
     RK_PAR_NONE = 0,  /* one thread runs the direction */
     RK_PAR_BATCH = 1, /* batch rows split: threads never synchronise */
@@ -28,17 +31,25 @@ rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int thread
 /* Tests only: force a mode for every direction (-1 = the cost model's
  * choice). A mode that cannot apply (units for GRU lbr=0) is ignored. */
 void rk_plan_force_mode(int mode);
+#endif
 
 /* A sense-reversing spin barrier on a shared counter: cheaper than
  * OpenMP's barrier for the per-step synchronisation of a few threads
  * (see bench/). Threads pass a private sense flag. */
+#ifdef __cplusplus
+typedef struct rk_barrier rk_barrier; /* opaque to C++ (bench/) */
+#else
 typedef struct rk_barrier {
     atomic_int count;
     atomic_int sense;
     int n;
 } rk_barrier;
+#endif
 
 void rk_barrier_init(rk_barrier *b, int n);
+/* Heap-allocated barrier, for callers that cannot see the struct. */
+rk_barrier *rk_barrier_new(int n);
+void rk_barrier_free(rk_barrier *b);
 void rk_barrier_wait(rk_barrier *b, int *local_sense);
 
 #endif
