@@ -24,6 +24,10 @@ if [ -f "$LOG" ]; then
         p=$(sed -n 's/.*Passing: *\([0-9]*\).*/\1/p' <<<"$line")
         passed=$((passed + ${p:-0})); failed=$((failed + ${t:-0} - ${p:-0}))
     done < <(grep -a "Synthesis:" "$LOG" | sed 's/\x1b\[[0-9;]*m//g')
+    # Plain programs (the emulated AVX-512 suite, the example) print
+    # "N passed, M failed".
+    while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < \
+        <(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$LOG" | sed -E 's/ passed, / /; s/ failed//')
 fi
 
 # Further stages, each counted as one pass or failure in the total.
