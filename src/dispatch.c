@@ -35,6 +35,7 @@ static int rk_compiled[RK_ISA_COUNT];  /* table built into this binary */
 static int rk_supported[RK_ISA_COUNT]; /* CPU and OS support it */
 static int rk_best;
 static int rk_env_choice = -1; /* from RNNKIT_ISA, -1 if unset */
+static char rk_env_bad[64];    /* RNNKIT_ISA value that cannot be used */
 static char rk_features[256];
 static char rk_reason[256];
 static atomic_int rk_forced = -1;
@@ -134,7 +135,8 @@ static void init_once(void) {
     if (env && *env && strcasecmp(env, "auto") != 0) {
         int i = isa_index(env);
         if (i >= 0 && rk_compiled[i] && rk_supported[i]) rk_env_choice = i;
-        else if (getenv("RNNKIT_VERBOSE"))
+        else snprintf(rk_env_bad, sizeof rk_env_bad, "%s", env);
+        if (rk_env_bad[0] && getenv("RNNKIT_VERBOSE"))
             fprintf(stderr, "rnnkit: RNNKIT_ISA=%s is not available on this CPU; using %s\n", env,
                     rk_isa_names[rk_best]);
     }
@@ -155,6 +157,30 @@ static int active_index(void) {
 }
 
 const rnnkit_kernels *rk_kernels_active(void) { return &rk_tables[active_index()]; }
+
+/* Support list "scalar, avx2" into buf. */
+static void supported_list(char *list, size_t len) {
+    list[0] = '\0';
+    for (int k = 0; k < RK_ISA_COUNT; k++) {
+        if (rk_compiled[k] && rk_supported[k]) {
+            size_t o = strlen(list);
+            snprintf(list + o, len - o, "%s%s", o ? ", " : "", rk_isa_names[k]);
+        }
+    }
+}
+
+rnnkit_status rk_kernels_check_env(void) {
+    ensure_init();
+    if (!rk_env_bad[0] || atomic_load(&rk_forced) >= 0) return RNNKIT_STATUS_OK;
+    char list[64];
+    supported_list(list, sizeof list);
+    int i = isa_index(rk_env_bad);
+    return rk_error(RNNKIT_STATUS_ISA_UNAVAILABLE,
+                    "RNNKIT_ISA=%s: %s; this CPU supports: %s (unset RNNKIT_ISA or use auto)", rk_env_bad,
+                    i < 0 ? "unknown ISA"
+                          : (rk_compiled[i] ? "not supported by this CPU" : "not built into this library"),
+                    list);
+}
 
 const rnnkit_kernels *rk_kernels_scalar(void) {
     ensure_init();
@@ -191,13 +217,8 @@ rnnkit_status rnnkit_isa_select(const char *name) {
     }
     int i = isa_index(name);
     if (i < 0 || !rk_compiled[i] || !rk_supported[i]) {
-        char list[64] = "";
-        for (int k = 0; k < RK_ISA_COUNT; k++) {
-            if (rk_compiled[k] && rk_supported[k]) {
-                size_t len = strlen(list);
-                snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", rk_isa_names[k]);
-            }
-        }
+        char list[64];
+        supported_list(list, sizeof list);
         return rk_error(RNNKIT_STATUS_ISA_UNAVAILABLE,
                         "isa '%s' is %s; this CPU supports: %s", name,
                         i < 0 ? "unknown" : (rk_compiled[i] ? "not supported by this CPU"

@@ -111,11 +111,18 @@ static rnnkit_status check_tensor_basic(const rnnkit_tensor *t, size_t i) {
     if (t->ndim < 1 || t->ndim > 4)
         return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "tensor '%s' has %d dimensions (1..4 allowed)",
                         t->name, t->ndim);
-    for (int d = 0; d < t->ndim; d++)
+    size_t count = 1;
+    for (int d = 0; d < t->ndim; d++) {
         if (t->shape[d] <= 0 || t->shape[d] > ((int64_t)1 << 31))
             return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH,
                             "tensor '%s' dimension %d is %lld (must be 1..2^31)", t->name, d,
                             (long long)t->shape[d]);
+        /* Keep every size derived from a tensor (packed, padded, times
+         * four gates) far from size_t overflow. */
+        if (rk_mul_overflow(count, (size_t)t->shape[d], &count) || count > SIZE_MAX / 256)
+            return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "tensor '%s' is too large (its size overflows)",
+                            t->name);
+    }
     return RNNKIT_STATUS_OK;
 }
 
@@ -554,6 +561,8 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_desc *desc, const rnnkit_te
         rnnkit_status st = check_tensor_basic(&tensors[i], i);
         if (st) return st;
     }
+    rnnkit_status env = rk_kernels_check_env();
+    if (env) return env;
     rnnkit_model *m = rk_calloc(1, sizeof *m);
     if (!m) return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "out of memory");
     m->layout = desc->layout;

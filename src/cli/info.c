@@ -13,6 +13,7 @@
 #endif
 
 #include "cli.h"
+#include "src/dispatch.h"
 #include "src/formats.h"
 
 static const char *const isa_names[] = {"scalar", "avx2", "avx512", "neon"};
@@ -54,6 +55,8 @@ int cli_info(int argc, char **argv) {
     for (size_t i = 0; i < sizeof isa_names / sizeof isa_names[0]; i++)
         if (rnnkit_isa_supported(isa_names[i])) printf(" %s", isa_names[i]);
     printf("\nactive isa: %s\n", active);
+    if (rk_kernels_check_env() != RNNKIT_STATUS_OK)
+        printf("warning: %s\n         (models cannot be created until this is fixed)\n", rnnkit_last_error());
     printf("threads: %d", rnnkit_get_num_threads());
 #ifdef _OPENMP
     printf(" (OpenMP max %d, %d processors)", omp_get_max_threads(), omp_get_num_procs());
