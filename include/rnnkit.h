@@ -236,7 +236,13 @@ typedef struct rnnkit_forward_args {
      * with it the call allocates nothing. NULL: the call allocates. */
     void *workspace;
     size_t workspace_size;
-    /* Threads: 0 = rnnkit_set_num_threads() value, else OMP default. */
+    /* Threads: > 0 uses up to that many; 0 takes rnnkit_set_num_threads()'s
+     * value, else OMP_NUM_THREADS, else all cores. A call made from inside
+     * an OpenMP parallel region runs on the calling thread only (no
+     * oversubscription). How the threads are used (directions at once,
+     * batch rows, or blocks of hidden units with one barrier per step) is
+     * chosen per shape; small shapes stay on one thread where splitting
+     * would lose. Results are bit-identical whatever the thread count. */
     int num_threads;
 } rnnkit_forward_args;
 
@@ -280,8 +286,11 @@ rnnkit_status rnnkit_set_num_threads(int num_threads);
 int rnnkit_get_num_threads(void);
 
 /* The ISA that models created from now on will use: "scalar", "avx2",
- * "avx512", "neon". Chosen once from the CPU, or from the environment
- * variable RNNKIT_ISA. */
+ * "avx512", "neon". Chosen once from the CPU (CPUID + XGETBV on x86,
+ * HWCAP on AArch64), or from the environment variable RNNKIT_ISA; if
+ * RNNKIT_ISA names an ISA this CPU or build lacks, model creation fails
+ * with RNNKIT_STATUS_ISA_UNAVAILABLE (until rnnkit_isa_select is called).
+ * RNNKIT_VERBOSE=1 prints the choice and why on stderr. */
 const char *rnnkit_isa_active(void);
 /* Forces an ISA for models created afterwards (NULL or "auto" = best).
  * RNNKIT_STATUS_ISA_UNAVAILABLE if unknown or not supported here. */
