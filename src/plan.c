@@ -19,7 +19,8 @@
  * barrier. It is counted once per step, twice with an LSTM projection.
  *
  * Directions of a bidirectional layer run at once on two groups of threads
- * when there are at least two threads: they share nothing.
+ * when there are at least two threads and a direction's estimated time is
+ * more than twice the cost of starting the team: they share nothing.
  *
  * GRU with linear_before_reset = 0 never splits units: its n gate needs
  * r*h of every unit, which would take a second barrier inside the kernel.
@@ -46,6 +47,8 @@
 #define L2_BYTES (1u << 20)
 #define L3_BYTES (16u << 20)
 #define SYNC_US 0.7
+#define STEP_OVERHEAD_US 0.1 /* loop, pointer set-up, kernel call */
+#define FORK_US 3.0          /* starting an OpenMP team and joining it */
 
 static double bw_for(double bytes) {
     if (bytes <= L2_BYTES) return BW_L2;
@@ -83,9 +86,24 @@ rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
     return RK_PAR_NONE;
 }
 
+/* Estimated time of one direction of one layer on one thread, in us:
+ * the steps (with a fixed per-step cost of the loop and kernel calls)
+ * plus the input projection. */
+static double direction_us(const rnnkit_model *m, int64_t T, int64_t N) {
+    const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
+    double W = 4.0 * G * H * P, F = 2.0 * (double)N * G * H * P;
+    double step = max2(W / (bw_for(W) * 1e3), F / (PEAK_GFLOPS * 1e3)) + STEP_OVERHEAD_US;
+    double proj = 2.0 * (double)T * (double)N * G * H * (double)m->input_size / (PEAK_GFLOPS * 1e3);
+    return (double)T * step + proj;
+}
+
 rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
     rk_plan p;
-    p.par_dirs = m->num_dirs == 2 && threads >= 2;
+    /* Directions at once only when a direction's work outweighs starting
+     * the team (~ FORK_US): tiny speech-size models with short sequences
+     * stay on one thread. */
+    const int forced = atomic_load(&rk_forced_mode) >= 0;
+    p.par_dirs = m->num_dirs == 2 && threads >= 2 && (forced || direction_us(m, T, N) > 2.0 * FORK_US);
     p.group = p.par_dirs ? threads / 2 : threads;
     if (p.group < 1) p.group = 1;
     p.mode = rk_plan_mode(m, T, N, p.group);

@@ -29,7 +29,8 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads);
 rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int threads);
 
 /* Tests only: force a mode for every direction (-1 = the cost model's
- * choice). A mode that cannot apply (units for GRU lbr=0) is ignored. */
+ * choice), and directions at once whenever there are two threads. A mode
+ * that cannot apply (units for GRU lbr=0) is ignored. */
 void rk_plan_force_mode(int mode);
 #endif
 
