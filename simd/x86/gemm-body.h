@@ -2,7 +2,7 @@
  * Gate-blocked GEMM over packed panels (semantics: rnnkit_gemm_fn in
  * simd/kernels.h), shared by f32-gemm-avx2.c and f32-gemm-avx512.c.
  * The g*ceil(h/VW) columns (block b, gate gi: one VW-unit vector of the
- * panel) are taken in groups; rows in panels of RNNKIT_GEMM_MC (a
+ * panel) are taken in groups; rows in panels of rnnkit_gemm_mc(k) (a
  * multiple of RNNKIT_TILE_MR, so the A panel stays in L2 while every
  * column group of the weights streams past it); inside a panel, each
  * group's columns stay in L1 across the row tiles. Tiles and the one
@@ -16,9 +16,16 @@
  */
 #include "tile.h"
 
-#ifndef RNNKIT_GEMM_MC
-#define RNNKIT_GEMM_MC (8 * RNNKIT_TILE_MR)
+/* Row panel: A panel of at most RNNKIT_GEMM_ABYTES (L2-resident),
+ * 1..32 tiles. */
+#ifndef RNNKIT_GEMM_ABYTES
+#define RNNKIT_GEMM_ABYTES (256 * 1024)
 #endif
+static inline int64_t rnnkit_gemm_mc(int64_t k) {
+    int64_t t = RNNKIT_GEMM_ABYTES / ((k > 0 ? k : 1) * 4 * RNNKIT_TILE_MR);
+    t = t < 1 ? 1 : (t > 32 ? 32 : t);
+    return t * RNNKIT_TILE_MR;
+}
 #ifndef RNNKIT_GEMM_CG
 #define RNNKIT_GEMM_CG 4
 #endif
@@ -30,9 +37,9 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
     (void)nr;
     float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));
     const int64_t nb = (h + RNNKIT_VW - 1) / RNNKIT_VW, ncols = nb * g;
-    const int64_t pstride = g * RNNKIT_VW;
-    for (int64_t ip = 0; ip < m; ip += RNNKIT_GEMM_MC) {
-        const int64_t mp = m - ip < RNNKIT_GEMM_MC ? m - ip : RNNKIT_GEMM_MC;
+    const int64_t pstride = g * RNNKIT_VW, mc = rnnkit_gemm_mc(k);
+    for (int64_t ip = 0; ip < m; ip += mc) {
+        const int64_t mp = m - ip < mc ? m - ip : mc;
         int cg = rnnkit_nvmax(mp < RNNKIT_TILE_MR ? mp : RNNKIT_TILE_MR);
         if (cg < RNNKIT_GEMM_CG) cg = RNNKIT_GEMM_CG;
         for (int64_t c0 = 0; c0 < ncols; c0 += cg) {
