@@ -9,17 +9,17 @@
 #   scripts/test-converters.sh          # uses build/src/rnnkit
 #   RNNKIT_BUILD=build-rel scripts/test-converters.sh
 #
-# Needs /usr/bin/python3 with numpy, and torch and/or onnx; a missing module
+# Needs /usr/bin/python3 (or $RNNKIT_PYTHON) with numpy, and torch and/or onnx; a missing module
 # prints a SKIP line (exit 0). Prints "N passed, M failed"; exit 1 on failure.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${RNNKIT_BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 RNNKIT=$BUILD/src/rnnkit
-PY=/usr/bin/python3
+PY=${RNNKIT_PYTHON:-/usr/bin/python3}
 
 if [ ! -x "$PY" ]; then
-    echo "test-converters: SKIP (no /usr/bin/python3)"
+    echo "test-converters: SKIP (no $PY)"
     exit 0
 fi
 if [ ! -x "$RNNKIT" ]; then
