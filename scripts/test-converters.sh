@@ -536,6 +536,31 @@ if torch is not None and onnx is not None:
         close("y", y[:, 0], ey)
         close("hn", hn, eh)
 
+    @case
+    def t_onnx_rnn_bidir_acts_clip(d):
+        """Attributes the ONNX helpers cannot run (bidirectional, activations with alpha, clip):
+        expected from onnx_ref of tests/fixtures/gen_fixtures.py (float64, checked there against
+        the helpers and PyTorch)."""
+        os.makedirs(d)
+        sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+        import gen_fixtures
+        r = np.random.RandomState(17)
+        T, N, I, H = 5, 3, 4, 6
+        W = (0.8 * r.randn(2, H, I)).astype(np.float32)
+        R = (0.8 * r.randn(2, H, H)).astype(np.float32)
+        B = (0.5 * r.randn(2, 2 * H)).astype(np.float32)
+        x = r.randn(T, N, I).astype(np.float32)
+        acts, alphas = ["LeakyRelu", "Elu"], [0.2, 0.7]
+        path = onnx_model(os.path.join(d, "m.onnx"), "RNN", {"W": W, "R": R, "B": B},
+                          {"direction": "bidirectional", "activations": acts, "activation_alpha": alphas,
+                           "clip": 0.9})
+        m = convert(d, path)
+        Y, Yh, _ = gen_fixtures.onnx_ref("rnn", x, W, R, B, direction="bidirectional", clip=0.9,
+                                         activations=acts, alphas=alphas)
+        y, hn, _ = run_rnnkit(d, m, x)
+        close("y", y, Y)
+        close("hn", hn, Yh)
+
 npass = sum(1 for _, ok in RESULTS if ok)
 nfail = len(RESULTS) - npass
 print("%d passed, %d failed" % (npass, nfail))
