@@ -34,6 +34,7 @@ No dependency on the `safetensors` package: the writer is ~20 lines below
 
 import argparse
 import json
+import os
 import re
 import struct
 import sys
@@ -89,11 +90,17 @@ def write_safetensors(path, tensors, metadata):
         off += len(raw)
     hj = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hj += b" " * ((8 - len(hj) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hj)))
-        f.write(hj)
-        for b in blobs:
-            f.write(b)
+    tmp = path + ".tmp"  # never leave a partial file under the final name
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<Q", len(hj)))
+            f.write(hj)
+            for b in blobs:
+                f.write(b)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 # --------------------------------------------------------------------------
@@ -373,6 +380,9 @@ def main(argv=None):
             info = write_state_dict(sub, a.out, cell=a.cell, dtype=a.dtype,
                                     what="%s%s" % (a.checkpoint, " [%s]" % pre.rstrip(".") if pre else ""))
     except ExportError as e:
+        print("export_torch.py: error: %s" % e, file=sys.stderr)
+        return 1
+    except OSError as e:
         print("export_torch.py: error: %s" % e, file=sys.stderr)
         return 1
     print("wrote %s: %s, input %d, hidden %d, %d layer(s), %s%s, %s" % (

@@ -71,11 +71,17 @@ def write_safetensors(path, tensors, metadata):
         off += len(raw)
     hj = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hj += b" " * ((8 - len(hj) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hj)))
-        f.write(hj)
-        for b in blobs:
-            f.write(b)
+    tmp = path + ".tmp"  # never leave a partial file under the final name
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<Q", len(hj)))
+            f.write(hj)
+            for b in blobs:
+                f.write(b)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 # --------------------------------------------------------------------------
@@ -306,6 +312,9 @@ def main(argv=None):
     try:
         meta = convert(a.model, a.out, a.node, a.dtype)
     except ConvertError as e:
+        print("onnx2safetensors.py: error: %s" % e, file=sys.stderr)
+        return 1
+    except OSError as e:
         print("onnx2safetensors.py: error: %s" % e, file=sys.stderr)
         return 1
     print("wrote %s: %s %s, input %s, hidden %s%s (node %s)" % (
