@@ -42,6 +42,12 @@ clang_build() {
     ninja -C "$ROOT/build-clang" >/dev/null
 }
 stage "clang -Wall -Wextra -Werror build (library, tools, tests, benchmarks)" clang_build
+# Converters (Python, for users only): best effort, skipped if the
+# packages cannot be installed.
+if [ "${RNNKIT_SKIP_CONVERTERS:-0}" != 1 ]; then
+    rk_need_packages python3-numpy python3-onnx python3-torch || echo "note: python3-torch/onnx unavailable; converter tests will skip"
+    stage "PyTorch/ONNX converters end to end" env RNNKIT_BUILD="$BUILD" "$ROOT/scripts/test-converters.sh"
+fi
 stage "install + pkg-config consumer" env RNNKIT_BUILD="$BUILD" "$ROOT/scripts/test-install.sh"
 if [ "$(uname -m)" = "x86_64" ] && [ "${RNNKIT_SKIP_NEON:-0}" != 1 ]; then
     stage "NEON kernels (aarch64 cross build under qemu-user, single thread)" "$ROOT/scripts/test-neon.sh"
