@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <glob.h>
+#include <string>
 #include <cstring>
 #include <random>
 #include <string>
@@ -21,9 +23,9 @@
 namespace rkb {
 
 // ------------------------------------------------------------------
-// Machine limits. Defaults: measured on the team's 2-core Zen 4 VM
-// (/work/shared/NOTES.md); `rnnkit prof` measures them on the machine at
-// hand, and these variables feed its numbers back in.
+// Machine limits: environment variables first, else what `rnnkit prof`
+// measured on this machine (its cache file), else the team's 2-core Zen 4
+// VM figures (/work/shared/NOTES.md).
 // ------------------------------------------------------------------
 inline double env_double(const char *name, double dflt) {
     const char *s = std::getenv(name);
@@ -43,17 +45,55 @@ struct Limits {
     double l1_bytes, l2_bytes, l3_bytes;
 };
 
+// Limits measured by `rnnkit prof` on this machine, from its cache file
+// ($XDG_CACHE_HOME/rnnkit/limits-*.txt, else ~/.cache/rnnkit/), one-thread
+// column. Missing file or values: the defaults stay.
+inline void read_prof_cache(Limits &l) {
+    std::string dir;
+    if (const char *x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = std::string(x) + "/rnnkit";
+    else if (const char *h = std::getenv("HOME"); h && *h) dir = std::string(h) + "/.cache/rnnkit";
+    else return;
+    glob_t g;
+    if (glob((dir + "/limits-*.txt").c_str(), 0, nullptr, &g) != 0) return;
+    FILE *f = g.gl_pathc ? std::fopen(g.gl_pathv[0], "r") : nullptr;
+    globfree(&g);
+    if (!f) return;
+    char line[256], a[32], b[32];
+    double v1, v2;
+    double peak = 0;
+    while (std::fgets(line, sizeof line, f)) {
+        int n = std::sscanf(line, "%31s %31s %lf %lf", a, b, &v1, &v2);
+        if (n < 3 || !(v1 > 0)) continue;
+        std::string k = a, lv = b;
+        if (k == "fma" && lv != "scalar" && v1 > peak) peak = v1;
+        if (k == "read") {
+            if (lv == "L1") l.bw_l1 = v1;
+            if (lv == "L2") l.bw_l2 = v1;
+            if (lv == "L3") l.bw_l3 = v1;
+            if (lv == "DRAM") l.bw_dram = v1;
+        }
+        if (k == "cache") {
+            if (lv == "L1") l.l1_bytes = v1;
+            if (lv == "L2") l.l2_bytes = v1;
+            if (lv == "L3") l.l3_bytes = v1;
+        }
+    }
+    if (peak > 0) l.peak_gflops = peak;
+    std::fclose(f);
+}
+
 inline const Limits &limits() {
-    static const Limits l = {
-        env_double("RNNKIT_PEAK_GFLOPS", 117.0),
-        env_double("RNNKIT_BW_L1_GBS", 214.0),
-        env_double("RNNKIT_BW_L2_GBS", 115.0),
-        env_double("RNNKIT_BW_L3_GBS", 97.0),
-        env_double("RNNKIT_BW_DRAM_GBS", 30.0),
-        env_double("RNNKIT_L1_BYTES", 32.0 * 1024),
-        env_double("RNNKIT_L2_BYTES", 1024.0 * 1024),
-        env_double("RNNKIT_L3_BYTES", 32.0 * 1024 * 1024),
-    };
+    static const Limits l = [] {
+        Limits d = {117.0, 214.0, 115.0, 97.0, 30.0, 32.0 * 1024, 1024.0 * 1024, 32.0 * 1024 * 1024};
+        read_prof_cache(d);
+        Limits e = {
+            env_double("RNNKIT_PEAK_GFLOPS", d.peak_gflops), env_double("RNNKIT_BW_L1_GBS", d.bw_l1),
+            env_double("RNNKIT_BW_L2_GBS", d.bw_l2),         env_double("RNNKIT_BW_L3_GBS", d.bw_l3),
+            env_double("RNNKIT_BW_DRAM_GBS", d.bw_dram),     env_double("RNNKIT_L1_BYTES", d.l1_bytes),
+            env_double("RNNKIT_L2_BYTES", d.l2_bytes),       env_double("RNNKIT_L3_BYTES", d.l3_bytes),
+        };
+        return e;
+    }();
     return l;
 }
 
