@@ -82,7 +82,8 @@ void register_all() {
     for (Cell cell : {Cell::Lstm, Cell::GruLbr1})
         for (int64_t h : {32, 64})
             for (int dirs : {1, 2})
-                for (const auto &isa : rkb::isa_list()) add({cell, 24, h, 1, dirs, 1, 63, 1, isa});
+                for (int thr : {1, 2})
+                    for (const auto &isa : rkb::isa_list()) add({cell, 24, h, 1, dirs, 1, 63, thr, isa});
 }
 
 } // namespace

@@ -468,7 +468,8 @@ void register_all() {
                 for (int thr : {1, 2}) add({cell, h, h, n, 50, thr});
     // Small speech models (batch 1, input 24, T 63).
     for (Cell cell : {Cell::Lstm, Cell::GruLbr1})
-        for (int64_t h : {32, 64}) add({cell, 24, h, 1, 63, 1});
+        for (int64_t h : {32, 64})
+            for (int thr : {1, 2}) add({cell, 24, h, 1, 63, thr});
 }
 
 } // namespace
