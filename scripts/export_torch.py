@@ -33,10 +33,8 @@ No dependency on the `safetensors` package: the writer is ~20 lines below
 """
 
 import argparse
-import json
 import os
 import re
-import struct
 import sys
 
 CELLS = ("lstm", "gru", "rnn_tanh", "rnn_relu")

@@ -21,9 +21,7 @@ Only the one RNN node is converted, not the graph around it.
 """
 
 import argparse
-import json
 import os
-import struct
 import sys
 
 CELLS = {"RNN": ("rnn", 1, 1), "GRU": ("gru", 3, 2), "LSTM": ("lstm", 4, 3)}  # op -> (cell, gates, acts/dir)
