@@ -15,26 +15,48 @@
 #include "vmath.h"
 #include "step-common.h"
 
+/* linear_before_reset = 1, the group's blocks for rows i0..i0+mr-1, in
+ * phases over the (row, block) items (simd/x86/step-common.h). */
 RNNKIT_VINLINE void rnnkit_gru_lbr_update(const rnnkit_step_args *a, const float *buf,
-                                          int64_t i0, int64_t mr, int c0, int64_t j0,
-                                          int64_t nv) {
+                                          int64_t i0, int64_t mr, int64_t g0, int64_t nbg) {
     const int64_t H = a->h;
-    VT t = vtail(nv);
-    V bhn = a->b_hn ? rnnkit_ld(a->b_hn + j0, nv, t) : vzero();
-    for (int64_t r = 0; r < mr; r++) {
+    const float clip = a->clip;
+    const int n = (int)(mr * nbg);
+    V pr[RNNKIT_MAX_ITEMS], pz[RNNKIT_MAX_ITEMS], hn[RNNKIT_MAX_ITEMS], xn[RNNKIT_MAX_ITEMS];
+    assert(n <= RNNKIT_MAX_ITEMS);
+    for (int it = 0, r = 0, bb = 0; it < n; it++) {
+        const int64_t j0 = g0 + bb * RNNKIT_VW;
+        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        VT t = vtail(nv);
         const float *xp = RNNKIT_ROW(a->xp, a->ld_xp, r) + j0;
-        V pr = vadd(RNNKIT_ACC(r, c0), rnnkit_ld(xp, nv, t));
-        V pz = vadd(RNNKIT_ACC(r, c0 + 1), rnnkit_ld(xp + H, nv, t));
-        if (a->clip > 0.0f) {
-            pr = rnnkit_vclip(pr, a->clip);
-            pz = rnnkit_vclip(pz, a->clip);
+        const int c0 = bb * 3;
+        V bhn = a->b_hn ? rnnkit_ld(a->b_hn + j0, nv, t) : vzero();
+        V vr = vadd(RNNKIT_ACC(r, c0), rnnkit_ld(xp, nv, t));
+        V vz = vadd(RNNKIT_ACC(r, c0 + 1), rnnkit_ld(xp + H, nv, t));
+        if (clip > 0.0f) {
+            vr = rnnkit_vclip(vr, clip);
+            vz = rnnkit_vclip(vz, clip);
         }
-        V rg = vsigmoid(pr), zg = vsigmoid(pz);
-        V pn = vfma(rg, vadd(RNNKIT_ACC(r, c0 + 2), bhn), rnnkit_ld(xp + 2 * H, nv, t));
-        if (a->clip > 0.0f) pn = rnnkit_vclip(pn, a->clip);
-        V ng = vtanh(pn);
+        pr[it] = vr, pz[it] = vz;
+        hn[it] = vadd(RNNKIT_ACC(r, c0 + 2), bhn);
+        xn[it] = rnnkit_ld(xp + 2 * H, nv, t);
+        if (++bb == nbg) bb = 0, r++;
+    }
+    for (int it = 0; it < n; it++) pr[it] = vsigmoid(pr[it]);
+    for (int it = 0; it < n; it++) pz[it] = vsigmoid(pz[it]);
+    for (int it = 0; it < n; it++) {
+        V pn = vfma(pr[it], hn[it], xn[it]);
+        if (clip > 0.0f) pn = rnnkit_vclip(pn, clip);
+        xn[it] = vtanh(pn);
+    }
+    for (int it = 0, r = 0, bb = 0; it < n; it++) {
+        const int64_t j0 = g0 + bb * RNNKIT_VW;
+        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        VT t = vtail(nv);
+        V ng = xn[it];
         V hp = rnnkit_ld(RNNKIT_ROW(a->h_prev, a->ld_h_prev, r) + j0, nv, t);
-        rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, vfma(zg, vsub(hp, ng), ng), nv, t);
+        rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, vfma(pz[it], vsub(hp, ng), ng), nv, t);
+        if (++bb == nbg) bb = 0, r++;
     }
 }
 
@@ -88,12 +110,13 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const rnnkit_step_args *a, const float *
 #define RNNKIT_GRU_N_COLS_(bb, blk, p, s)                              \
     p[bb] = a->w_n + (size_t)(blk) * (size_t)a->k * RNNKIT_VW;         \
     s[bb] = RNNKIT_VW;
-#define RNNKIT_GRU_LBR_UPDATE_(i0, mr, bb, j0, nv) \
-    rnnkit_gru_lbr_update(a, buf, i0, mr, (int)(bb)*3, j0, nv)
-#define RNNKIT_GRU_RZ_UPDATE_(i0, mr, bb, j0, nv) \
+#define RNNKIT_GRU_LBR_UPDATE_(i0, mr, g0, nbg) rnnkit_gru_lbr_update(a, buf, i0, mr, g0, nbg)
+#define RNNKIT_GRU_RZ_U_(i0, mr, bb, j0, nv) \
     rnnkit_gru_rz_update(a, buf, i0, mr, (int)(bb)*2, j0, nv)
-#define RNNKIT_GRU_N_UPDATE_(i0, mr, bb, j0, nv) \
+#define RNNKIT_GRU_N_U_(i0, mr, bb, j0, nv) \
     rnnkit_gru_n_update(a, buf, i0, mr, (int)(bb), j0, nv)
+#define RNNKIT_GRU_RZ_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_RZ_U_, i0, mr, g0, nbg)
+#define RNNKIT_GRU_N_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_N_U_, i0, mr, g0, nbg)
 
 void RNNKIT_FN(gru_step)(const rnnkit_step_args *a) {
     assert(a->default_act && a->nr == RNNKIT_VW);

@@ -11,36 +11,63 @@
 #include "vmath.h"
 #include "step-common.h"
 
+/* The update of the group's blocks for rows i0..i0+mr-1, in phases over
+ * the (row, block) items (simd/x86/step-common.h). */
 RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *buf, int64_t i0,
-                                       int64_t mr, int c0, int64_t j0, int64_t nv) {
+                                       int64_t mr, int64_t g0, int64_t nbg) {
     const int64_t H = a->h;
-    VT t = vtail(nv);
     const float clip = a->clip;
-    for (int64_t r = 0; r < mr; r++) {
+    const int n = (int)(mr * nbg);
+    V pi[RNNKIT_MAX_ITEMS], pf[RNNKIT_MAX_ITEMS], pg[RNNKIT_MAX_ITEMS], po[RNNKIT_MAX_ITEMS],
+        cs[RNNKIT_MAX_ITEMS];
+    assert(n <= RNNKIT_MAX_ITEMS);
+    for (int it = 0, r = 0, bb = 0; it < n; it++) {
+        const int64_t j0 = g0 + bb * RNNKIT_VW;
+        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        VT t = vtail(nv);
         const float *xp = RNNKIT_ROW(a->xp, a->ld_xp, r) + j0;
-        const float *cp = RNNKIT_ROW(a->c_prev, H, r) + j0;
-        V cprev = rnnkit_ld(cp, nv, t);
-        V pi = vadd(RNNKIT_ACC(r, c0 + 0), rnnkit_ld(xp, nv, t));
-        V pf = vadd(RNNKIT_ACC(r, c0 + 1), rnnkit_ld(xp + H, nv, t));
-        V pg = vadd(RNNKIT_ACC(r, c0 + 2), rnnkit_ld(xp + 2 * H, nv, t));
-        V po = vadd(RNNKIT_ACC(r, c0 + 3), rnnkit_ld(xp + 3 * H, nv, t));
+        const int c0 = bb * 4;
+        V cprev = rnnkit_ld(RNNKIT_ROW(a->c_prev, H, r) + j0, nv, t);
+        V vi = vadd(RNNKIT_ACC(r, c0 + 0), rnnkit_ld(xp, nv, t));
+        V vf = vadd(RNNKIT_ACC(r, c0 + 1), rnnkit_ld(xp + H, nv, t));
+        V vg = vadd(RNNKIT_ACC(r, c0 + 2), rnnkit_ld(xp + 2 * H, nv, t));
+        po[it] = vadd(RNNKIT_ACC(r, c0 + 3), rnnkit_ld(xp + 3 * H, nv, t));
         if (a->peep) {
-            pi = vfma(rnnkit_ld(a->peep + j0, nv, t), cprev, pi);
-            pf = vfma(rnnkit_ld(a->peep + H + j0, nv, t), cprev, pf);
+            vi = vfma(rnnkit_ld(a->peep + j0, nv, t), cprev, vi);
+            vf = vfma(rnnkit_ld(a->peep + H + j0, nv, t), cprev, vf);
         }
         if (clip > 0.0f) {
-            pi = rnnkit_vclip(pi, clip);
-            pf = rnnkit_vclip(pf, clip);
-            pg = rnnkit_vclip(pg, clip);
+            vi = rnnkit_vclip(vi, clip);
+            vf = rnnkit_vclip(vf, clip);
+            vg = rnnkit_vclip(vg, clip);
         }
-        V ig = vsigmoid(pi);
-        V fg = a->input_forget ? vsub(vset1(1.0f), ig) : vsigmoid(pf);
-        V c = vfma(fg, cprev, vmul(ig, vtanh(pg)));
-        if (a->peep) po = vfma(rnnkit_ld(a->peep + 2 * H + j0, nv, t), c, po);
-        if (clip > 0.0f) po = rnnkit_vclip(po, clip);
-        V og = vsigmoid(po);
-        rnnkit_st(RNNKIT_ROW(a->c_out, H, r) + j0, c, nv, t);
-        rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, vmul(og, vtanh(c)), nv, t);
+        pi[it] = vi, pf[it] = vf, pg[it] = vg, cs[it] = cprev;
+        if (++bb == nbg) bb = 0, r++;
+    }
+    for (int it = 0; it < n; it++) pi[it] = vsigmoid(pi[it]);
+    if (a->input_forget)
+        for (int it = 0; it < n; it++) pf[it] = vsub(vset1(1.0f), pi[it]);
+    else
+        for (int it = 0; it < n; it++) pf[it] = vsigmoid(pf[it]);
+    for (int it = 0; it < n; it++) pg[it] = vtanh(pg[it]);
+    for (int it = 0, bb = 0; it < n; it++) {
+        const int64_t j0 = g0 + bb * RNNKIT_VW;
+        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        V c = vfma(pf[it], cs[it], vmul(pi[it], pg[it]));
+        cs[it] = c;
+        if (a->peep) po[it] = vfma(rnnkit_ld(a->peep + 2 * H + j0, nv, vtail(nv)), c, po[it]);
+        if (clip > 0.0f) po[it] = rnnkit_vclip(po[it], clip);
+        if (++bb == nbg) bb = 0;
+    }
+    for (int it = 0; it < n; it++) po[it] = vsigmoid(po[it]);
+    for (int it = 0; it < n; it++) pg[it] = vtanh(cs[it]);
+    for (int it = 0, r = 0, bb = 0; it < n; it++) {
+        const int64_t j0 = g0 + bb * RNNKIT_VW;
+        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        VT t = vtail(nv);
+        rnnkit_st(RNNKIT_ROW(a->c_out, H, r) + j0, cs[it], nv, t);
+        rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, vmul(po[it], pg[it]), nv, t);
+        if (++bb == nbg) bb = 0, r++;
     }
 }
 
@@ -49,8 +76,7 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
         p[(bb)*4 + g] = a->w + (size_t)(blk) * (size_t)a->k * 4 * RNNKIT_VW + g * RNNKIT_VW; \
         s[(bb)*4 + g] = 4 * RNNKIT_VW;                                                    \
     }
-#define RNNKIT_LSTM_UPDATE_(i0, mr, bb, j0, nv) \
-    rnnkit_lstm_update(a, buf, i0, mr, (int)(bb)*4, j0, nv)
+#define RNNKIT_LSTM_UPDATE_(i0, mr, g0, nbg) rnnkit_lstm_update(a, buf, i0, mr, g0, nbg)
 
 void RNNKIT_FN(lstm_step)(const rnnkit_step_args *a) {
     assert(a->default_act && a->nr == RNNKIT_VW);

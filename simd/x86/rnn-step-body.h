@@ -25,10 +25,14 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
 #define RNNKIT_RNN_COLS_(bb, blk, p, s)                              \
     p[bb] = a->w + (size_t)(blk) * (size_t)a->k * RNNKIT_VW;         \
     s[bb] = RNNKIT_VW;
-#define RNNKIT_RNN_TANH_UPDATE_(i0, mr, bb, j0, nv) \
+#define RNNKIT_RNN_TANH_U_(i0, mr, bb, j0, nv) \
     rnnkit_rnn_update(0, a, buf, i0, mr, (int)(bb), j0, nv)
-#define RNNKIT_RNN_RELU_UPDATE_(i0, mr, bb, j0, nv) \
+#define RNNKIT_RNN_RELU_U_(i0, mr, bb, j0, nv) \
     rnnkit_rnn_update(1, a, buf, i0, mr, (int)(bb), j0, nv)
+#define RNNKIT_RNN_TANH_UPDATE_(i0, mr, g0, nbg) \
+    RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_TANH_U_, i0, mr, g0, nbg)
+#define RNNKIT_RNN_RELU_UPDATE_(i0, mr, g0, nbg) \
+    RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_RELU_U_, i0, mr, g0, nbg)
 
 void RNNKIT_FN(rnn_tanh_step)(const rnnkit_step_args *a) {
     assert(a->default_act && a->nr == RNNKIT_VW);

@@ -16,40 +16,73 @@
  *
  * RNNKIT_STEP_GROUPS(a, GC, COLS, UPDATE): GC columns per block;
  * COLS(bb, blk, p, s) fills p[bb*GC + ..], s[..] for block blk of the
- * group; UPDATE(i0, mr, bb, j0, nv) does the cell update of group block
- * bb (units j0.., nv valid) for rows i0..i0+mr-1 from buf (row r, column
- * bb*GC+g at buf[r*RNNKIT_BUF_LD + (bb*GC+g)*VW]). A is h_in / lda.
+ * group; UPDATE(i0, mr, g0, nbg) does the cell update of the group's nbg
+ * blocks (units g0.., block bb at g0 + bb*VW) for rows i0..i0+mr-1 from
+ * buf (row r, column bb*GC+g at buf[r*RNNKIT_BUF_LD + (bb*GC+g)*VW]).
+ * A is h_in / lda. RNNKIT_EACH_BLOCK turns a per-block update
+ * U(i0, mr, bb, j0, nv) into one. The LSTM and GRU updates instead walk
+ * the mr*nbg (row, block) items of a tile in phases (all sigmoids, then
+ * all tanhs, ...), so independent activations sit next to each other in
+ * program order and overlap: an activation is a ~30-instruction
+ * dependent chain, and item after item left the core waiting on one
+ * chain at a time (measured: batch 1, H 64, the LSTM update took as long
+ * as the recurrent product).
  */
 #ifndef RNNKIT_X86_STEP_COMMON_H
 #define RNNKIT_X86_STEP_COMMON_H
 
 #include "tile.h"
 
+/* Items of one update call: (row, block) pairs, at most this many (a
+ * group has at most 2 blocks for batch >= 3 and at most 4 x 2 rows for
+ * batch 2; batch 1 calls are capped to it below). */
+#define RNNKIT_MAX_ITEMS (2 * RNNKIT_TILE_MR)
+
+/* Blocks per update call: a group (gnb blocks) for batch > 1; for batch
+ * 1, several groups' tiles (one row: their sums fill buf linearly) so
+ * that one update call has up to RNNKIT_MAX_ITEMS independent blocks. */
+static inline int64_t rnnkit_update_blocks(int64_t n, int64_t gnb, int gc) {
+    if (n != 1) return gnb;
+    int64_t cap = (RNNKIT_TILE_MR * RNNKIT_NVMAX) / gc;
+    if (cap > RNNKIT_MAX_ITEMS) cap = RNNKIT_MAX_ITEMS;
+    cap = cap / gnb * gnb;
+    return cap > gnb ? cap : gnb;
+}
+
 #define RNNKIT_STEP_GROUPS(a, GC, A, LDA, COLS, UPDATE)                                        \
     do {                                                                                       \
         float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));               \
         const int64_t gnb = rnnkit_group_blocks((a)->n, (GC));                                 \
-        for (int64_t g0 = (a)->j_begin; g0 < (a)->j_end; g0 += gnb * RNNKIT_VW) {            \
-            int64_t nbg = ((a)->j_end - g0 + RNNKIT_VW - 1) / RNNKIT_VW;                      \
-            if (nbg > gnb) nbg = gnb;                                                          \
-            const float *p[RNNKIT_NVMAX];                                                      \
-            int64_t s[RNNKIT_NVMAX];                                                           \
-            for (int64_t bb = 0; bb < nbg; bb++) {                                             \
-                int64_t blk = g0 / RNNKIT_VW + bb;                                             \
-                COLS(bb, blk, p, s);                                                           \
-            }                                                                                  \
+        const int64_t unb = rnnkit_update_blocks((a)->n, gnb, (GC));                           \
+        for (int64_t g0 = (a)->j_begin; g0 < (a)->j_end; g0 += unb * RNNKIT_VW) {            \
+            int64_t nbs = ((a)->j_end - g0 + RNNKIT_VW - 1) / RNNKIT_VW;                      \
+            if (nbs > unb) nbs = unb;                                                          \
             for (int64_t i0 = 0; i0 < (a)->n; i0 += RNNKIT_TILE_MR) {                          \
                 int64_t mr = (a)->n - i0 < RNNKIT_TILE_MR ? (a)->n - i0 : RNNKIT_TILE_MR;       \
-                rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                                \
-                                 (A) + (size_t)i0 * (size_t)(LDA), (LDA), p, s, buf);          \
-                for (int64_t bb = 0; bb < nbg; bb++) {                                         \
-                    int64_t j0 = g0 + bb * RNNKIT_VW;                                          \
-                    int64_t nv = (a)->j_end - j0 < RNNKIT_VW ? (a)->j_end - j0 : RNNKIT_VW;    \
-                    UPDATE(i0, mr, bb, j0, nv);                                                \
+                for (int64_t sb = 0; sb < nbs; sb += gnb) {                                    \
+                    const int64_t nbg = nbs - sb < gnb ? nbs - sb : gnb;                       \
+                    const float *p[RNNKIT_NVMAX];                                              \
+                    int64_t s[RNNKIT_NVMAX];                                                   \
+                    for (int64_t bb = 0; bb < nbg; bb++) {                                     \
+                        int64_t blk = g0 / RNNKIT_VW + sb + bb;                                \
+                        COLS(bb, blk, p, s);                                                   \
+                    }                                                                          \
+                    rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                            \
+                                     (A) + (size_t)i0 * (size_t)(LDA), (LDA), p, s,            \
+                                     buf + sb * (GC)*RNNKIT_VW);                               \
                 }                                                                              \
+                UPDATE(i0, mr, g0, nbs);                                                       \
             }                                                                                  \
         }                                                                                      \
     } while (0)
+
+#define RNNKIT_EACH_BLOCK(a, U, i0, mr, g0, nbg)                                  \
+    for (int64_t bb = 0; bb < (nbg); bb++) {                                       \
+        int64_t j0 = (g0) + bb * RNNKIT_VW;                                        \
+        int64_t nv = (a)->j_end - j0 < RNNKIT_VW ? (a)->j_end - j0 : RNNKIT_VW;    \
+        U(i0, mr, bb, j0, nv);                                                     \
+    }
+
 
 #define RNNKIT_ROW(p, ld, r) ((p) + (size_t)(i0 + (r)) * (size_t)(ld))
 /* Gate sum of row r, column c of the current group. */
