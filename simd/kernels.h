@@ -95,6 +95,13 @@ typedef struct rnnkit_step_args {
     int default_act;     /* 1: the cell's standard activations */
     const rnnkit_act *act; /* 3 entries (f, g, h) when !default_act */
     float *scratch;      /* GRU lbr=0: [n, k]; else unused */
+    /* GRU lbr=0 only: 0 = both passes; 1 = pass 1 only (r*h_prev to
+     * scratch and z to h_out for units [j_begin, j_end)); 2 = pass 2 only
+     * (n and h for the range, reading all k of scratch, so every unit's
+     * pass 1 must be done: a team splitting units puts a barrier between
+     * the passes). Both passes in one call or split are the same
+     * arithmetic, bit for bit. */
+    int gru_pass;
 } rnnkit_step_args;
 
 /* Kernel signatures (function types, so a kernel can be declared from

@@ -137,7 +137,7 @@ typedef struct dir_ctx {
     const rnnkit_model *m;
     const rk_dir_weights *w;
     int64_t T, N, l;
-    int reverse, ragged, lstm;
+    int reverse, ragged, lstm, gru_two_pass;
     const int32_t *len;
     float *h_state, *c_state, *out;
     int64_t ld_out;
@@ -157,6 +157,7 @@ static void ctx_init(dir_ctx *c, const rnnkit_model *m, int64_t l, int64_t d, in
     if (len)
         for (int64_t n = 0; n < N; n++) c->ragged |= len[n] != T;
     c->lstm = m->cell == RNNKIT_CELL_LSTM;
+    c->gru_two_pass = m->cell == RNNKIT_CELL_GRU && !m->linear_before_reset;
     c->len = len;
     c->h_state = h_state;
     c->c_state = c_state;
@@ -282,7 +283,9 @@ static void split(int64_t count, int64_t unit, int part, int parts, int64_t *b, 
 
 /* The time loop with hidden units split among a team: thread `tid` of
  * `nt` owns units [j0, j1) (and projection outputs [p0, p1)), all rows.
- * One barrier per step (two with a projection). */
+ * One barrier per step (two with a projection or with GRU
+ * linear_before_reset = 0, whose n-gate pass reads r*h_prev of every
+ * unit). */
 static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *sense) {
     const rnnkit_model *m = c->m;
     const int64_t H = m->hidden_size, P = m->out_size, N = c->N;
@@ -320,6 +323,13 @@ static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *s
         a.h_out = m->proj_size ? ws->m : ws->h[nxt];
         a.c_prev = c->lstm ? ws->c[cur] : NULL;
         a.c_out = c->lstm ? ws->c[nxt] : NULL;
+        if (c->gru_two_pass) {
+            /* Pass 2 reads r*h_prev of every unit: wait for all pass 1s. */
+            a.gru_pass = 1;
+            if (j1 > j0) c->w->step(&a);
+            rk_barrier_wait(bar, sense);
+            a.gru_pass = 2;
+        }
         if (j1 > j0) c->w->step(&a);
         if (m->proj_size) {
             rk_barrier_wait(bar, sense);

@@ -16,14 +16,15 @@
  * between the two cores: bench/bench_sync measured 0.71 us per crossing
  * for the spin barrier below against 2.85 us for OpenMP's barrier (median
  * of 3, 2 threads, this shared Zen 4 VM), so the driver uses the spin
- * barrier. It is counted once per step, twice with an LSTM projection.
+ * barrier. It is counted once per step, once more for an LSTM projection
+ * and once more for GRU with linear_before_reset = 0.
  *
  * Directions of a bidirectional layer run at once on two groups of threads
  * when there are at least two threads and a direction's estimated time is
  * more than twice the cost of starting the team: they share nothing.
  *
- * GRU with linear_before_reset = 0 never splits units: its n gate needs
- * r*h of every unit, which would take a second barrier inside the kernel.
+ * GRU with linear_before_reset = 0 splitting units takes a second barrier
+ * per step (its n gate needs r*h of every unit): sync is counted twice.
  */
 #include "plan.h"
 
@@ -67,10 +68,11 @@ rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
     if (t <= 1) return RK_PAR_NONE;
     const int forced = atomic_load(&rk_forced_mode);
     const int gru_two_pass = m->cell == RNNKIT_CELL_GRU && !m->linear_before_reset;
+    const int syncs = 1 + (m->proj_size ? 1 : 0) + gru_two_pass;
     const int nr = m->k->row_block;
     const int blocks = (int)((m->hidden_size + nr - 1) / nr);
     if (forced == RK_PAR_NONE || forced == RK_PAR_BATCH) return (rk_par_mode)forced;
-    if (forced == RK_PAR_UNITS && !gru_two_pass && blocks >= 2) return RK_PAR_UNITS;
+    if (forced == RK_PAR_UNITS && blocks >= 2) return RK_PAR_UNITS;
     const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
     double W = 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
     double F = 2.0 * (double)N * (G * H * P + (m->proj_size ? P * H : 0.0));
@@ -78,9 +80,9 @@ rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
     double single = max2(W / (bw_for(W) * 1e3), F / (PEAK_GFLOPS * 1e3));
     double batch = N >= 2 ? max2(W / (bw_for(W) * 1e3), F / (t * PEAK_GFLOPS * 1e3)) : 1e30;
     double units = 1e30;
-    if (!gru_two_pass && blocks >= t)
+    if (blocks >= t)
         units = max2(W / (t * bw_for(W / t) * 1e3), F / (t * PEAK_GFLOPS * 1e3)) +
-                SYNC_US * (m->proj_size ? 2 : 1);
+                SYNC_US * syncs;
     if (batch <= units && batch < single) return RK_PAR_BATCH;
     if (units < single) return RK_PAR_UNITS;
     return RK_PAR_NONE;

@@ -164,6 +164,12 @@ Test(threads, gru_lbr0_onnx_bidir_ragged) {
     shape s = {RNNKIT_CELL_GRU, 1, 1, 0, 9, 33, 5, 3, 1, 1, 0};
     check_shape(&s);
 }
+/* linear_before_reset = 0 splitting units: pass 1 / barrier / pass 2
+ * (batch 1 so batch splitting cannot stand in for it). */
+Test(threads, gru_lbr0_onnx_batch1_units) {
+    shape s = {RNNKIT_CELL_GRU, 1, 0, 0, 9, 67, 5, 1, 0, 1, 0};
+    check_shape(&s);
+}
 Test(threads, rnn_tanh_onnx_ragged_reverse) {
     shape s = {RNNKIT_CELL_RNN_TANH, 1, 1, 0, 5, 50, 7, 6, 1, 1, 1};
     check_shape(&s);

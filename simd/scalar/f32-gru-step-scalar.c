@@ -2,7 +2,8 @@
  * Reference GRU step (semantics in simd/kernels.h), both reset variants.
  * any nr up to RNNKIT_MAX_NR. linear_before_reset = 0 needs the whole unit range (the n gate
  * reads r*h_prev of every unit): it runs r,z for all units first, keeping
- * r*h_prev in scratch and z in h_out, then the n gate.
+ * r*h_prev in scratch and z in h_out, then the n gate (a->gru_pass
+ * selects one pass: simd/kernels.h).
  */
 #include "act-scalar.h"
 
@@ -19,7 +20,8 @@ void rnnkit_f32_gru_step__scalar(const rnnkit_step_args *a) {
         float *ho = a->h_out + (size_t)r * (size_t)a->ld_h_out;
         float *rh = a->scratch ? a->scratch + (size_t)r * (size_t)K : 0;
         /* Pass 1: r and z (and, lbr = 1, the whole update). */
-        for (int64_t j0 = a->j_begin; j0 < a->j_end; j0 += NR) {
+        const int pass1 = a->linear_before_reset || a->gru_pass != 2;
+        for (int64_t j0 = a->j_begin; pass1 && j0 < a->j_end; j0 += NR) {
             float acc[2 * RNNKIT_MAX_NR] = {0}, accn[RNNKIT_MAX_NR] = {0};
             const float *p = a->w + (size_t)(j0 / NR) * (size_t)K * 2 * NR;
             for (int64_t k = 0; k < K; k++) {
@@ -49,7 +51,7 @@ void rnnkit_f32_gru_step__scalar(const rnnkit_step_args *a) {
                 }
             }
         }
-        if (a->linear_before_reset) continue;
+        if (a->linear_before_reset || a->gru_pass == 1) continue;
         /* Pass 2 (lbr = 0): n = g(xp_n + W_n (r*h_prev)). */
         for (int64_t j0 = a->j_begin; j0 < a->j_end; j0 += NR) {
             float accn[RNNKIT_MAX_NR] = {0};

@@ -7,7 +7,9 @@
  * linear_before_reset = 0: two passes like the scalar kernel: pass 1
  *   (columns r, z) stores r*h_prev in scratch[n, k] and z in h_out for the
  *   whole unit range; pass 2 (column n) reads scratch as the GEMV input
- *   and finishes h. Needs the whole unit range [0, h).
+ *   and finishes h. Pass 2 reads scratch for every unit: a call covers
+ *   [0, h), or a->gru_pass runs one pass (a team splitting units puts a
+ *   barrier between them).
  * Every element's gate sum is the same FMA chain over k in every case
  * (simd/x86/tile.h). Tails and bounds as in simd/x86/step-common.h
  * (scratch: units of the range only).
@@ -126,6 +128,9 @@ void RNNKIT_FN(gru_step)(const rnnkit_step_args *a) {
         return;
     }
     assert(a->scratch);
-    RNNKIT_STEP_GROUPS(a, 2, a->h_prev, a->ld_h_prev, RNNKIT_GRU_RZ_COLS_, RNNKIT_GRU_RZ_UPDATE_);
-    RNNKIT_STEP_GROUPS(a, 1, a->scratch, a->k, RNNKIT_GRU_N_COLS_, RNNKIT_GRU_N_UPDATE_);
+    if (a->gru_pass != 2)
+        RNNKIT_STEP_GROUPS(a, 2, a->h_prev, a->ld_h_prev, RNNKIT_GRU_RZ_COLS_,
+                           RNNKIT_GRU_RZ_UPDATE_);
+    if (a->gru_pass != 1)
+        RNNKIT_STEP_GROUPS(a, 1, a->scratch, a->k, RNNKIT_GRU_N_COLS_, RNNKIT_GRU_N_UPDATE_);
 }

@@ -8,7 +8,8 @@
  * linear_before_reset = 1: one pass, n = tanh(xp_n + r*(W_n h + b_hn)).
  * linear_before_reset = 0: like the scalar kernel, pass 1 writes r*h_prev
  * to scratch and z to h_out for units [j_begin, j_end), pass 2 reads the
- * whole scratch row, so the call must cover every unit.
+ * whole scratch row, so every unit's pass 1 must be done first: one call
+ * covers every unit, or a->gru_pass runs one pass at a time.
  * The last block may be partial: xp, b_hn, h_prev[j], scratch and h_out
  * are read/written only for units < j_end through bounded copies; packed
  * panels are read whole (zero-padded). No alignment assumed. Non-default
@@ -92,9 +93,11 @@ void rnnkit_f32_gru_step__neon(const rnnkit_step_args *a) {
         return;
     }
     int64_t r = 0;
-    for (; r + 2 <= a->n; r += 2) gru_pass1(2, a, r);
-    if (r < a->n) gru_pass1(1, a, r);
-    if (a->linear_before_reset) return;
+    if (a->linear_before_reset || a->gru_pass != 2) {
+        for (; r + 2 <= a->n; r += 2) gru_pass1(2, a, r);
+        if (r < a->n) gru_pass1(1, a, r);
+    }
+    if (a->linear_before_reset || a->gru_pass == 1) return;
     for (r = 0; r + 2 <= a->n; r += 2) gru_pass2(2, a, r);
     if (r < a->n) gru_pass2(1, a, r);
 }
