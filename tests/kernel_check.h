@@ -1,0 +1,706 @@
+/*
+ * Checking logic shared by the kernel tests: tests/test_kernels.c and
+ * tests/test_activations.c (Criterion, native kernels through the
+ * library) and tests/simde/test_avx512_emulated.c (plain main(), the
+ * AVX-512 kernels under SIMDe emulation, linked without librnnkit). Each
+ * keeps its own runner; everything here is a static function that takes
+ * the kernel (and its scalar twin) as function pointers and returns its
+ * number of failing cases, describing each on the logger.
+ *
+ * Logging: define KC_LOGGER (failures) and KC_NOTE (information) to a
+ * void f(const char *line) before including; both default to a line on
+ * stderr. Nothing here needs librnnkit: only the kernels of
+ * simd/kernels.inc (the scalar ones are the reference) and libm.
+ *
+ * gemm / fused steps vs the scalar twin (weights packed with the ISA's
+ * row_block): h, k over 1..70 sampled plus large shapes, every cell
+ * option (clip, peepholes, input_forget, lbr 0/1, b_hn), unit
+ * sub-ranges; pointers at odd float offsets (1 or 3), row strides with
+ * gaps, outputs and gaps pre-filled with a NaN sentinel, guard zones
+ * after every buffer (and the floats before it) that must stay untouched,
+ * inputs never written. Tolerance: 1e-5*sqrt(k) absolute (float sums of
+ * k products in [-1, 1] in another order) + 1e-6 relative + 2e-6 (the
+ * activations' bounds, a few ULP of values <= 1, through at most two
+ * activations). A kc_profile picks the batch sizes and the optional
+ * extras (bitwise split calls, extra shapes, saturating inputs).
+ *
+ * exp / sigmoid / tanh vs libm in double, bounds of simd/x86/vmath.h for
+ * x86 ISAs (1.5 / 3 / 1.5 ULP; others 4 ULP). ULP = float spacing at the
+ * exact result (2^-149 below FLT_MIN). Every 509th bit pattern (and every
+ * 97th with kc_profile.dense_sweep), |x| in [0.5, 1) every 7th float (the
+ * tanh branch switch at 0.625), the saturation / underflow zones [80, 110]
+ * every 3rd, denormals every 4099th; special values bitwise (NaN: quiet)
+ * in a 3-lane tail and over a full vector plus a one-lane tail; lengths
+ * 1..70 at odd offsets with guards, in place, and each element bitwise
+ * equal whatever its lane (vector body or masked tail).
+ */
+#ifndef RNNKIT_TESTS_KERNEL_CHECK_H
+#define RNNKIT_TESTS_KERNEL_CHECK_H
+
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simd/kernels.h"
+
+#define KC_UNUSED __attribute__((unused))
+#ifdef _OPENMP
+#define KC_OMP(x) _Pragma(#x)
+#else
+#define KC_OMP(x)
+#endif
+#define KC_GUARD 32
+#define KC_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ------------------------------------------------------------ logging */
+
+typedef void kc_logger_fn(const char *line);
+KC_UNUSED static void kc_log_stderr(const char *line) { fprintf(stderr, "%s\n", line); }
+#ifndef KC_LOGGER
+#define KC_LOGGER kc_log_stderr
+#endif
+#ifndef KC_NOTE
+#define KC_NOTE kc_log_stderr
+#endif
+
+__attribute__((format(printf, 2, 3))) KC_UNUSED static void kc_say(kc_logger_fn *to,
+                                                                    const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    to(line);
+}
+#define kc_fail(...) kc_say(KC_LOGGER, __VA_ARGS__)
+#define kc_note(...) kc_say(KC_NOTE, __VA_ARGS__)
+
+/* ---------------------------------------------------- the kernel list */
+
+typedef struct {
+    const char *isa;
+    int nr;
+} kc_isa;
+KC_UNUSED static const kc_isa kc_isas[] = {
+#define RNNKIT_ISA(i, nr) {#i, nr},
+#include "simd/kernels.inc"
+#undef RNNKIT_ISA
+};
+
+/* One line of simd/kernels.inc; type "gemm", "step", "unary" or
+ * "pack_gates" and the matching pointer (the others NULL). */
+typedef struct {
+    const char *isa, *field, *type;
+    rnnkit_gemm_fn *gemm;
+    rnnkit_step_fn *step;
+    rnnkit_unary_fn *unary;
+} kc_kernel;
+#define KC_K_gemm(i, f) {#i, #f, "gemm", rnnkit_f32_##f##__##i, NULL, NULL},
+#define KC_K_step(i, f) {#i, #f, "step", NULL, rnnkit_f32_##f##__##i, NULL},
+#define KC_K_unary(i, f) {#i, #f, "unary", NULL, NULL, rnnkit_f32_##f##__##i},
+#define KC_K_pack_gates(i, f) {#i, #f, "pack_gates", NULL, NULL, NULL},
+#define RNNKIT_KERNEL(i, f, t) KC_K_##t(i, f)
+KC_UNUSED static const kc_kernel kc_kernels[] = {
+#include "simd/kernels.inc"
+};
+#undef RNNKIT_KERNEL
+#undef KC_K_gemm
+#undef KC_K_step
+#undef KC_K_unary
+#undef KC_K_pack_gates
+
+KC_UNUSED static int kc_isa_nr(const char *isa) {
+    for (int i = 0; i < KC_LEN(kc_isas); i++)
+        if (!strcmp(kc_isas[i].isa, isa)) return kc_isas[i].nr;
+    return 0;
+}
+
+KC_UNUSED static const kc_kernel *kc_scalar_twin(const char *field) {
+    for (int i = 0; i < KC_LEN(kc_kernels); i++)
+        if (!strcmp(kc_kernels[i].isa, "scalar") && !strcmp(kc_kernels[i].field, field))
+            return &kc_kernels[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+KC_UNUSED static uint64_t kc_rng = 0x9E3779B97F4A7C15ull; /* fixed seed */
+KC_UNUSED static float kc_frand(float lo, float hi) {
+    kc_rng = kc_rng * 6364136223846793005ull + 1442695040888963407ull;
+    return lo + (hi - lo) * (float)((kc_rng >> 40) & 0xFFFFFF) / 16777216.0f;
+}
+
+KC_UNUSED static float kc_from_bits(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+KC_UNUSED static uint32_t kc_bits_of(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+KC_UNUSED static float kc_sentinel(void) { return kc_from_bits(0x7fc0deadu); }
+KC_UNUSED static int kc_is_sentinel(float f) { return kc_bits_of(f) == 0x7fc0deadu; }
+KC_UNUSED static int kc_same_bits(float a, float b) { return kc_bits_of(a) == kc_bits_of(b); }
+
+KC_UNUSED static void *kc_malloc(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) {
+        fprintf(stderr, "kernel_check: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* n floats at an odd offset (1 or 3 floats past the allocation), a guard
+ * zone after; everything starts as the NaN sentinel. */
+typedef struct {
+    float *base, *p;
+    size_t n, off;
+} kc_buf;
+KC_UNUSED static int kc_buf_salt;
+KC_UNUSED static kc_buf kc_buf_new(size_t n, int fill_random, float lo, float hi) {
+    kc_buf b;
+    b.n = n;
+    b.off = (kc_buf_salt++ & 1) ? 3 : 1;
+    b.base = kc_malloc((n + b.off + KC_GUARD) * sizeof(float));
+    b.p = b.base + b.off;
+    for (size_t i = 0; i < n + b.off + KC_GUARD; i++) b.base[i] = kc_sentinel();
+    if (fill_random)
+        for (size_t i = 0; i < n; i++) b.p[i] = kc_frand(lo, hi);
+    return b;
+}
+KC_UNUSED static int kc_guard_ok(const kc_buf *b) {
+    for (size_t i = 0; i < KC_GUARD; i++)
+        if (!kc_is_sentinel(b->p[b->n + i])) return 0;
+    for (size_t i = 0; i < b->off; i++)
+        if (!kc_is_sentinel(b->base[i])) return 0;
+    return 1;
+}
+KC_UNUSED static void kc_buf_free(kc_buf *b) { free(b->base); }
+
+KC_UNUSED static float kc_tol(int64_t k, float ref) {
+    return 1e-5f * sqrtf((float)k) + 1e-6f * fabsf(ref) + 2e-6f;
+}
+
+/* What a runner checks beyond the common core. */
+typedef struct {
+    const int64_t *ns; /* batch sizes cycled over the h x k grid */
+    int n_ns;
+    int split_calls;  /* also one row per call (gemm, steps) and per unit block over two
+                         row subsets (steps), bitwise equal to the one call */
+    int extra_shapes; /* gemm 25x2x100x17; steps: a middle unit block per option set */
+    int saturate;     /* steps: every 5th pre-activation of row 2 scaled by 40 */
+    int dense_sweep;  /* activations: also every 97th bit pattern */
+} kc_profile;
+
+/* Worst |kernel - scalar| / tolerance seen (in tolerance only). */
+KC_UNUSED static double kc_worst_gemm_ratio, kc_worst_step_ratio;
+
+KC_UNUSED static const int64_t kc_hs[] = {1,  2,  3,  5,  7,  8,  9,  15, 16,
+                                          17, 24, 31, 32, 33, 47, 48, 64, 70};
+KC_UNUSED static const int64_t kc_ks[] = {1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 33, 64, 70};
+
+/* ---------------------------------------------------------------- gemm */
+
+KC_UNUSED static int kc_check_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
+                                   const kc_profile *p, int64_t m, int64_t g, int64_t h,
+                                   int64_t k) {
+    int64_t lda = k + 3, ldc = g * h + 2;
+    kc_buf a = kc_buf_new((size_t)(m * lda), 1, -1, 1);
+    kc_buf w = kc_buf_new((size_t)(g * h * k), 1, -1, 1);
+    kc_buf bias = kc_buf_new((size_t)(g * h), 1, -1, 1);
+    kc_buf packed = kc_buf_new(rnnkit_packed_floats(nr, g, h, k), 0, 0, 0);
+    kc_buf c = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
+    kc_buf crow = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
+    kc_buf cref = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
+    rnnkit_f32_pack_gates__scalar(nr, g, h, k, w.p, packed.p);
+    int fails = 0;
+    for (int use_bias = 0; use_bias < 2 && !fails; use_bias++) {
+        const float *bp = use_bias ? bias.p : NULL;
+        fn(nr, m, g, h, k, a.p, lda, packed.p, bp, c.p, ldc);
+        if (p->split_calls)
+            for (int64_t i = 0; i < m; i++) /* one row per call */
+                fn(nr, 1, g, h, k, a.p + i * lda, lda, packed.p, bp, crow.p + i * ldc, ldc);
+        rnnkit_f32_gemm__scalar(nr, m, g, h, k, a.p, lda, packed.p, bp, cref.p, ldc);
+        for (int64_t i = 0; i < m && !fails; i++)
+            for (int64_t col = 0; col < ldc && !fails; col++) {
+                float y = c.p[i * ldc + col], r = cref.p[i * ldc + col];
+                float y1 = p->split_calls ? crow.p[i * ldc + col] : y;
+                int ok, split_ok = kc_same_bits(y, y1);
+                if (col < g * h) {
+                    double ratio = fabsf(y - r) / kc_tol(k, r);
+                    ok = ratio <= 1.0;
+                    if (ok && ratio > kc_worst_gemm_ratio) kc_worst_gemm_ratio = ratio;
+                } else {
+                    ok = kc_is_sentinel(y);
+                }
+                if (!ok || !split_ok) {
+                    kc_fail("  %s gemm m=%ld g=%ld h=%ld k=%ld bias=%d: C[%ld][%ld] = %.9g, "
+                            "scalar %.9g, same row alone %.9g (%s)",
+                            isa, (long)m, (long)g, (long)h, (long)k, use_bias, (long)i,
+                            (long)col, y, r, y1,
+                            !ok ? (col < g * h ? "out of tolerance" : "gap column written")
+                                : "not bitwise equal to the one-row call");
+                    fails++;
+                }
+            }
+        if (!kc_guard_ok(&c) || !kc_guard_ok(&crow) || !kc_guard_ok(&a) ||
+            !kc_guard_ok(&packed) || !kc_guard_ok(&bias)) {
+            kc_fail("  %s gemm m=%ld g=%ld h=%ld k=%ld: guard zone overwritten", isa, (long)m,
+                    (long)g, (long)h, (long)k);
+            fails++;
+        }
+    }
+    kc_buf_free(&a), kc_buf_free(&w), kc_buf_free(&bias), kc_buf_free(&packed);
+    kc_buf_free(&c), kc_buf_free(&crow), kc_buf_free(&cref);
+    return fails;
+}
+
+/* The gemm grid: g 1..4 x every 3rd (h, k), then large shapes. */
+KC_UNUSED static int kc_run_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
+                                 const kc_profile *p) {
+    int fails = 0, idx = 0;
+    for (int64_t g = 1; g <= 4; g++)
+        for (int hi = 0; hi < KC_LEN(kc_hs); hi++)
+            for (int ki = 0; ki < KC_LEN(kc_ks); ki++, idx++) {
+                if (idx % 3) continue; /* subsample the h x k grid */
+                int64_t m = p->ns[(idx / 3) % p->n_ns];
+                fails += kc_check_gemm(isa, fn, nr, p, m, g, kc_hs[hi], kc_ks[ki]);
+                if (fails > 5) return fails;
+            }
+    fails += kc_check_gemm(isa, fn, nr, p, 13, 4, 256, 256);
+    fails += kc_check_gemm(isa, fn, nr, p, 17, 1, 1000, 70);
+    fails += kc_check_gemm(isa, fn, nr, p, 2, 3, 70, 1000);
+    fails += kc_check_gemm(isa, fn, nr, p, 64, 4, 64, 33);
+    if (p->extra_shapes) fails += kc_check_gemm(isa, fn, nr, p, 25, 2, 100, 17);
+    return fails;
+}
+
+/* --------------------------------------------------------------- steps */
+
+typedef struct {
+    int peep, input_forget, lbr, bhn;
+    float clip;
+    int64_t jb, je;
+} kc_step_opts;
+
+KC_UNUSED static int kc_gates_of(const char *field) {
+    if (!strcmp(field, "lstm_step")) return 4;
+    if (!strcmp(field, "gru_step")) return 3;
+    return 1;
+}
+
+typedef struct {
+    kc_buf ho, co, sc;
+} kc_step_out;
+
+typedef struct {
+    kc_buf w, wn, xp, hp, cp, peep, bhn;
+    int64_t H, K, ld_xp, ld_hp, ld_ho;
+} kc_step_in;
+
+/* Rows [r0, r1) x units [jb, je) of one step into out (full-size buffers:
+ * the call writes its part; scratch rows r0.. of out->sc). */
+KC_UNUSED static void kc_run_one(rnnkit_step_fn *fn, int nr, const kc_step_in *in,
+                                 const kc_step_opts *o, int64_t r0, int64_t r1, int64_t jb,
+                                 int64_t je, kc_step_out *out) {
+    rnnkit_step_args a;
+    memset(&a, 0, sizeof a);
+    a.nr = nr, a.n = r1 - r0, a.h = in->H, a.k = in->K, a.j_begin = jb, a.j_end = je;
+    a.w = in->w.p, a.w_n = in->wn.p, a.xp = in->xp.p + r0 * in->ld_xp, a.ld_xp = in->ld_xp;
+    a.h_prev = in->hp.p + r0 * in->ld_hp, a.ld_h_prev = in->ld_hp;
+    a.c_prev = in->cp.p + r0 * in->H;
+    a.h_out = out->ho.p + r0 * in->ld_ho, a.ld_h_out = in->ld_ho;
+    a.c_out = out->co.p + r0 * in->H;
+    a.b_hn = o->bhn ? in->bhn.p : NULL, a.peep = o->peep ? in->peep.p : NULL;
+    a.clip = o->clip, a.input_forget = o->input_forget, a.linear_before_reset = o->lbr;
+    a.default_act = 1, a.scratch = out->sc.p + r0 * in->K;
+    fn(&a);
+}
+
+/* fn (field) vs ref, its scalar twin, on n rows x [o->jb, o->je). */
+KC_UNUSED static int kc_check_step(const char *isa, const char *field, rnnkit_step_fn *fn,
+                                   rnnkit_step_fn *ref, int nr, const kc_profile *p, int64_t n,
+                                   int64_t H, int64_t K, const kc_step_opts *o) {
+    const int is_gru = !strcmp(field, "gru_step"), is_lstm = !strcmp(field, "lstm_step");
+    const int G = kc_gates_of(field);
+    const int Gw = is_gru ? 2 : G; /* gates in the packed w */
+    kc_step_in in;
+    in.H = H, in.K = K, in.ld_xp = G * H + 3, in.ld_hp = K + 2, in.ld_ho = H + 2;
+    const int64_t ld_ho = in.ld_ho;
+    kc_buf wraw = kc_buf_new((size_t)(Gw * H * K), 1, -0.5f, 0.5f);
+    kc_buf wnraw = kc_buf_new((size_t)(H * K), 1, -0.5f, 0.5f);
+    in.w = kc_buf_new(rnnkit_packed_floats(nr, Gw, H, K), 0, 0, 0);
+    in.wn = kc_buf_new(rnnkit_packed_floats(nr, 1, H, K), 0, 0, 0);
+    in.xp = kc_buf_new((size_t)(n * in.ld_xp), 1, -3, 3);
+    in.hp = kc_buf_new((size_t)(n * in.ld_hp), 1, -1, 1);
+    in.cp = kc_buf_new((size_t)(n * H), 1, -2, 2);
+    in.peep = kc_buf_new((size_t)(3 * H), 1, -1, 1);
+    in.bhn = kc_buf_new((size_t)H, 1, -1, 1);
+    /* Large pre-activations now and then: saturation through the steps. */
+    if (p->saturate && n > 2)
+        for (int64_t j = 0; j < G * H; j += 5) in.xp.p[2 * in.ld_xp + j] *= 40.0f;
+    /* 0: kernel, 1: scalar; split_calls: 2: kernel per row, 3: kernel per
+     * unit block (rows split in two calls) */
+    enum { NV = 4 };
+    const int nv = p->split_calls ? 4 : 2;
+    kc_step_out out[NV];
+    for (int v = 0; v < nv; v++) {
+        out[v].ho = kc_buf_new((size_t)(n * ld_ho), 0, 0, 0);
+        out[v].co = kc_buf_new((size_t)(n * H), 0, 0, 0);
+        out[v].sc = kc_buf_new((size_t)(n * K), 0, 0, 0);
+    }
+    rnnkit_f32_pack_gates__scalar(nr, Gw, H, K, wraw.p, in.w.p);
+    rnnkit_f32_pack_gates__scalar(nr, 1, H, K, wnraw.p, in.wn.p);
+    const int unit_split = !(is_gru && !o->lbr);
+    kc_run_one(fn, nr, &in, o, 0, n, o->jb, o->je, &out[0]);
+    kc_run_one(ref, nr, &in, o, 0, n, o->jb, o->je, &out[1]);
+    if (p->split_calls) {
+        for (int64_t r = 0; r < n; r++) kc_run_one(fn, nr, &in, o, r, r + 1, o->jb, o->je, &out[2]);
+        int64_t rs = n / 2 + (n > 3 ? 1 : 0);
+        for (int half = 0; half < 2; half++) {
+            int64_t r0 = half ? rs : 0, r1 = half ? n : rs;
+            if (r0 >= r1) continue;
+            if (unit_split) {
+                for (int64_t jb = o->jb; jb < o->je; jb += nr)
+                    kc_run_one(fn, nr, &in, o, r0, r1, jb, jb + nr < o->je ? jb + nr : o->je,
+                               &out[3]);
+            } else {
+                kc_run_one(fn, nr, &in, o, r0, r1, o->jb, o->je, &out[3]);
+            }
+        }
+    }
+    int fails = 0;
+    char what[256];
+    snprintf(what, sizeof what,
+             "%s %s n=%ld H=%ld K=%ld j=[%ld,%ld) peep=%d if=%d lbr=%d bhn=%d clip=%g", isa,
+             field, (long)n, (long)H, (long)K, (long)o->jb, (long)o->je, o->peep,
+             o->input_forget, o->lbr, o->bhn, (double)o->clip);
+    for (int64_t r = 0; r < n && fails < 3; r++)
+        for (int64_t j = 0; j < ld_ho && fails < 3; j++) {
+            int inr = j >= o->jb && j < o->je;
+            for (int which = 0; which < (is_lstm ? 2 : 1); which++) {
+                if (which == 1 && j >= H) break;
+                const int64_t at = which ? r * H + j : r * ld_ho + j;
+                const kc_buf *b[NV];
+                for (int v = 0; v < NV; v++) b[v] = which ? &out[v < nv ? v : 0].co
+                                                          : &out[v < nv ? v : 0].ho;
+                float y = b[0]->p[at], yr = b[1]->p[at], y2 = b[2]->p[at], y3 = b[3]->p[at];
+                const char *why = NULL;
+                if (inr) {
+                    double ratio = fabsf(y - yr) / kc_tol(K, yr);
+                    if (!(ratio <= 1.0)) why = "out of tolerance";
+                    else if (ratio > kc_worst_step_ratio) kc_worst_step_ratio = ratio;
+                    if (!why && !kc_same_bits(y, y2)) why = "not bitwise equal to the one-row call";
+                    if (!why && !kc_same_bits(y, y3))
+                        why = unit_split ? "not bitwise equal to per-unit-block calls"
+                                         : "not bitwise equal to the split-rows calls";
+                } else if (!kc_is_sentinel(y) || !kc_is_sentinel(y2) || !kc_is_sentinel(y3)) {
+                    why = "written outside [j_begin, j_end) or in a row-stride gap";
+                }
+                if (why) {
+                    kc_fail("  %s: %s row %ld unit %ld: %.9g vs scalar %.9g, one-row call "
+                            "%.9g, split call %.9g: %s",
+                            what, which ? "c" : "h", (long)r, (long)j, y, yr, y2, y3, why);
+                    fails++;
+                }
+            }
+        }
+    for (int v = 0; v < nv; v++)
+        if (!kc_guard_ok(&out[v].ho) || !kc_guard_ok(&out[v].co) || !kc_guard_ok(&out[v].sc)) {
+            kc_fail("  %s: guard zone overwritten (%s)", what, v == 1 ? "scalar" : "kernel");
+            fails++;
+        }
+    if (!is_lstm)
+        for (int64_t i = 0; i < n * H; i++)
+            if (!kc_is_sentinel(out[0].co.p[i])) {
+                kc_fail("  %s: c_out written by a non-LSTM step", what);
+                fails++;
+                break;
+            }
+    if (!kc_guard_ok(&in.xp) || !kc_guard_ok(&in.hp) || !kc_guard_ok(&in.cp) ||
+        !kc_guard_ok(&in.w) || !kc_guard_ok(&in.wn) || !kc_guard_ok(&in.peep) ||
+        !kc_guard_ok(&in.bhn)) {
+        kc_fail("  %s: an input buffer was written", what);
+        fails++;
+    }
+    kc_buf_free(&wraw), kc_buf_free(&wnraw), kc_buf_free(&in.w), kc_buf_free(&in.wn);
+    kc_buf_free(&in.xp), kc_buf_free(&in.hp), kc_buf_free(&in.cp), kc_buf_free(&in.peep);
+    kc_buf_free(&in.bhn);
+    for (int v = 0; v < nv; v++)
+        kc_buf_free(&out[v].ho), kc_buf_free(&out[v].co), kc_buf_free(&out[v].sc);
+    return fails;
+}
+
+/* The step grid: every 2nd (h, k) with cycling options and sub-ranges,
+ * every option set on shapes with a tail block, then large shapes. */
+KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_step_fn *fn,
+                                  rnnkit_step_fn *ref, int nr, const kc_profile *p) {
+    int is_gru = !strcmp(field, "gru_step"), is_lstm = !strcmp(field, "lstm_step");
+    int fails = 0, idx = 0;
+    for (int hi = 0; hi < KC_LEN(kc_hs); hi++)
+        for (int ki = 0; ki < KC_LEN(kc_ks); ki++, idx++) {
+            if (idx % 2) continue;
+            int64_t H = kc_hs[hi], K = is_gru ? H : kc_ks[ki];
+            int64_t n = p->ns[(idx / 2) % p->n_ns];
+            int variant = (idx / 2) % 8;
+            kc_step_opts o = {0, 0, 0, 0, 0.0f, 0, H};
+            o.clip = (variant & 1) ? 0.7f : 0.0f;
+            if (is_lstm) o.peep = (variant >> 1) & 1, o.input_forget = (variant >> 2) & 1;
+            if (is_gru) o.lbr = (variant >> 1) & 1, o.bhn = (variant >> 2) & 1;
+            /* sub-range: units [nr, H) or [0, nr) (GRU lbr=0 needs all) */
+            if (H > nr && !(is_gru && !o.lbr)) {
+                if (idx % 4 == 0) o.jb = nr;
+                else o.je = nr;
+            }
+            fails += kc_check_step(isa, field, fn, ref, nr, p, n, H, K, &o);
+            if (fails > 5) return fails;
+        }
+    /* Every option combination on shapes with a tail block. */
+    for (int variant = 0; variant < 8; variant++) {
+        kc_step_opts o = {0, 0, 0, 0, (variant & 1) ? 0.3f : 0.0f, 0, 2 * nr + 3};
+        if (is_lstm) o.peep = (variant >> 1) & 1, o.input_forget = (variant >> 2) & 1;
+        if (is_gru) o.lbr = (variant >> 1) & 1, o.bhn = (variant >> 2) & 1;
+        fails += kc_check_step(isa, field, fn, ref, nr, p, 1 + variant, 2 * nr + 3,
+                               is_gru ? 2 * nr + 3 : 37, &o);
+        fails += kc_check_step(isa, field, fn, ref, nr, p, 17, 2 * nr + 3,
+                               is_gru ? 2 * nr + 3 : 70, &o);
+        if (p->extra_shapes && !(is_gru && !o.lbr)) { /* a middle block only */
+            kc_step_opts m = o;
+            m.jb = nr, m.je = 2 * nr;
+            fails += kc_check_step(isa, field, fn, ref, nr, p, 9 + variant, 3 * nr + 1,
+                                   is_gru ? 3 * nr + 1 : 19, &m);
+        }
+    }
+    kc_step_opts big = {1, 0, 1, 1, 0.0f, 0, 256};
+    fails += kc_check_step(isa, field, fn, ref, nr, p, 17, 256, 256, &big);
+    big.je = 1000;
+    fails += kc_check_step(isa, field, fn, ref, nr, p, 2, 1000, is_gru ? 1000 : 70, &big);
+    big.je = 70;
+    big.lbr = 0;
+    fails += kc_check_step(isa, field, fn, ref, nr, p, 5, 70, is_gru ? 70 : 1000, &big);
+    return fails;
+}
+
+/* --------------------------------------------------------- activations */
+
+/* Stated bounds in ULP (simd/x86/vmath.h); other ISAs the loosest. */
+KC_UNUSED static double kc_bound_of(const char *isa, const char *f) {
+    int x86 = !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
+    if (!x86) return 4.0;
+    if (!strcmp(f, "exp")) return 1.5;
+    if (!strcmp(f, "sigmoid")) return 3.0;
+    return 1.5; /* tanh */
+}
+
+KC_UNUSED static double kc_ref_act(const char *f, double x) {
+    if (!strcmp(f, "exp")) return exp(x);
+    if (!strcmp(f, "sigmoid")) return 1.0 / (1.0 + exp(-x));
+    return tanh(x);
+}
+
+KC_UNUSED static double kc_ulp_of(double r) {
+    double a = fabs(r);
+    if (a < FLT_MIN) return ldexp(1.0, -149);
+    if (a > FLT_MAX) a = FLT_MAX;
+    int e;
+    frexp(a, &e);
+    return ldexp(1.0, e - 24);
+}
+
+/* Error in ULP of y against the double reference; NaN/inf must match. */
+KC_UNUSED static double kc_err_ulp(float y, double r) {
+    if (isnan(r)) return isnan(y) ? 0.0 : INFINITY;
+    float rf = (float)r;
+    if (isinf(rf)) return y == rf ? 0.0 : INFINITY;
+    if (isnan(y) || isinf(y)) return INFINITY;
+    return fabs((double)y - r) / kc_ulp_of(r);
+}
+
+#define KC_CHUNK 4096
+/* fn over bit patterns start, start+step, ... < end (in parallel with
+ * OpenMP); returns the worst error, at *worst_x. */
+KC_UNUSED static double kc_sweep(const char *field, rnnkit_unary_fn *fn, uint64_t start,
+                                 uint64_t end, uint64_t step, float *worst_x) {
+    int64_t nchunks = (int64_t)((end - start + step * KC_CHUNK - 1) / (step * KC_CHUNK));
+    double worst = 0.0;
+    float wx = 0.0f;
+    KC_OMP(omp parallel)
+    {
+        double lw = 0.0;
+        float lx = 0.0f;
+        float xs[KC_CHUNK], ys[KC_CHUNK];
+        KC_OMP(omp for schedule(dynamic, 16))
+        for (int64_t c = 0; c < nchunks; c++) {
+            int cnt = 0;
+            for (int i = 0; i < KC_CHUNK; i++) {
+                uint64_t u = start + ((uint64_t)c * KC_CHUNK + (uint64_t)i) * step;
+                if (u >= end) break;
+                xs[cnt++] = kc_from_bits((uint32_t)u);
+            }
+            fn(cnt, xs, ys);
+            for (int i = 0; i < cnt; i++) {
+                double er = kc_err_ulp(ys[i], kc_ref_act(field, xs[i]));
+                if (!(er <= lw)) lw = er, lx = xs[i];
+            }
+        }
+        KC_OMP(omp critical)
+        if (!(lw <= worst)) worst = lw, wx = lx;
+    }
+    *worst_x = wx;
+    return worst;
+}
+
+/* Sampled ranges against the stated bound. */
+KC_UNUSED static int kc_check_unary_bounds(const char *isa, const char *field,
+                                           rnnkit_unary_fn *fn, const kc_profile *p) {
+    int fails = 0;
+    double b = kc_bound_of(isa, field);
+    struct {
+        uint64_t start, end, step;
+        int dense;
+        const char *what;
+    } ranges[] = {
+        {0, 1ull << 32, 509, 0, "every 509th bit pattern"},
+        {254, 1ull << 32, 97, 1, "every 97th bit pattern"},
+        {0x3f000000u, 0x3f800000u, 7, 0, "[0.5, 1)"},
+        {0xbf000000u, 0xbf800000u, 7, 0, "(-1, -0.5]"},
+        {0x42a00000u, 0x42dc0000u, 3, 0, "[80, 110]"},
+        {0xc2a00000u, 0xc2dc0000u, 3, 0, "[-110, -80]"},
+        {1, 0x00800000u, 4099, 0, "positive denormals"},
+        {0x80000001u, 0x80800000u, 4099, 0, "negative denormals"},
+    };
+    double overall = 0.0;
+    for (int r = 0; r < KC_LEN(ranges); r++) {
+        if (ranges[r].dense && !p->dense_sweep) continue;
+        float x;
+        double w = kc_sweep(field, fn, ranges[r].start, ranges[r].end, ranges[r].step, &x);
+        if (!(w <= overall)) overall = w;
+        if (!(w <= b)) {
+            float y;
+            fn(1, &x, &y);
+            kc_fail("  %s %s over %s: %.3f ULP > stated %.1f at x = %a (%.9g): got %.9g, "
+                    "libm %.9g",
+                    isa, field, ranges[r].what, w, b, (double)x, (double)x, (double)y,
+                    kc_ref_act(field, x));
+            fails++;
+        }
+    }
+    kc_note("  %s %s: max error %.3f ULP over the sample (stated bound %.1f)", isa, field,
+            overall, b);
+    return fails;
+}
+
+/* Special values, bitwise (a NaN result must be a quiet NaN), in a 3-lane
+ * tail and over 17 lanes (a full vector and a one-lane tail). */
+KC_UNUSED static int kc_check_unary_special(const char *isa, const char *field,
+                                            rnnkit_unary_fn *fn) {
+    int fails = 0;
+    const float inf = INFINITY, dmin = kc_from_bits(1), nan = NAN;
+    struct {
+        const char *f;
+        float x, want;
+    } cases[] = {
+        {"exp", 0.0f, 1.0f},        {"exp", -0.0f, 1.0f},         {"exp", inf, inf},
+        {"exp", -inf, 0.0f},        {"exp", nan, nan},            {"exp", 89.0f, inf},
+        {"exp", FLT_MAX, inf},      {"exp", -110.0f, 0.0f},       {"exp", -FLT_MAX, 0.0f},
+        {"exp", dmin, 1.0f},        {"exp", -nan, nan},           {"sigmoid", 0.0f, 0.5f},
+        {"sigmoid", -0.0f, 0.5f},   {"sigmoid", inf, 1.0f},       {"sigmoid", -inf, 0.0f},
+        {"sigmoid", nan, nan},      {"sigmoid", FLT_MAX, 1.0f},   {"sigmoid", -FLT_MAX, 0.0f},
+        {"sigmoid", 20.0f, 1.0f},   {"tanh", 0.0f, 0.0f},         {"tanh", -0.0f, -0.0f},
+        {"tanh", inf, 1.0f},        {"tanh", -inf, -1.0f},        {"tanh", nan, nan},
+        {"tanh", FLT_MAX, 1.0f},    {"tanh", -FLT_MAX, -1.0f},    {"tanh", dmin, dmin},
+        {"tanh", -dmin, -dmin},     {"tanh", 1e-30f, 1e-30f},     {"tanh", -1e-20f, -1e-20f},
+        {"tanh", 10.0f, 1.0f},      {"tanh", -10.0f, -1.0f},
+    };
+    static const int lanes[] = {3, 17};
+    for (int c = 0; c < KC_LEN(cases); c++) {
+        if (strcmp(cases[c].f, field)) continue;
+        for (int l = 0; l < KC_LEN(lanes); l++) {
+            const int n = lanes[l];
+            float y[17], x[17];
+            for (int i = 0; i < n; i++) x[i] = cases[c].x;
+            fn(n, x, y);
+            int ok = 1;
+            for (int i = 0; i < n; i++)
+                ok &= isnan(cases[c].want) ? (isnan(y[i]) && (kc_bits_of(y[i]) & 0x00400000u))
+                                           : kc_same_bits(y[i], cases[c].want);
+            if (!ok) {
+                kc_fail("  %s %s(%a) = %a (lane 0), %a (lane %d of %d), want %a", isa, field,
+                        (double)cases[c].x, (double)y[0], (double)y[n - 1], n - 1, n,
+                        (double)cases[c].want);
+                fails++;
+            }
+        }
+    }
+    return fails;
+}
+
+/* Lengths 1..70 at offsets 1 and 3, guards, in place; two input sets:
+ * a fixed pattern depending on n, and the last n elements of one set of
+ * 70 (each element at another lane than in the whole call: must be
+ * bitwise equal). */
+KC_UNUSED static int kc_check_unary_lengths(const char *isa, const char *field,
+                                            rnnkit_unary_fn *fn) {
+    enum { MAXN = 70, G2 = 20 };
+    int fails = 0;
+    double b = kc_bound_of(isa, field);
+    float full[MAXN], src[MAXN];
+    for (int i = 0; i < MAXN; i++)
+        src[i] = (float)((i * 37) % 101 - 50) * 0.37f + kc_frand(-0.1f, 0.1f);
+    fn(MAXN, src, full);
+    for (int n = 1; n <= MAXN; n++)
+        for (int set = 0; set < 2; set++)
+            for (int off = 1; off <= 3; off += 2) {
+                float xbuf[MAXN + 3 + G2], ybuf[MAXN + 3 + G2], zbuf[MAXN + 3 + G2];
+                float *x = xbuf + off, *y = ybuf + off, *z = zbuf + off;
+                for (int i = 0; i < MAXN + 3 + G2; i++) xbuf[i] = ybuf[i] = zbuf[i] = kc_sentinel();
+                for (int i = 0; i < n; i++)
+                    x[i] = z[i] = set ? src[MAXN - n + i]
+                                      : (float)((i * 37 + n * 11) % 101 - 50) * 0.37f;
+                fn(n, x, y);
+                fn(n, z, z); /* in place */
+                for (int i = 0; i < n; i++) {
+                    double r = kc_ref_act(field, x[i]);
+                    float other = set ? full[MAXN - n + i] : y[i];
+                    if (!(kc_err_ulp(y[i], r) <= b) || !kc_same_bits(y[i], z[i]) ||
+                        !kc_same_bits(y[i], other)) {
+                        kc_fail("  %s %s n=%d off=%d i=%d x=%.9g: %.9g (in place %.9g, at "
+                                "another lane %.9g), libm %.9g",
+                                isa, field, n, off, i, (double)x[i], (double)y[i],
+                                (double)z[i], (double)other, r);
+                        fails++;
+                        break;
+                    }
+                }
+                for (int i = n; i < n + G2; i++)
+                    if (!kc_is_sentinel(y[i]) || !kc_is_sentinel(z[i])) {
+                        kc_fail("  %s %s n=%d: guard element %d written", isa, field, n, i);
+                        fails++;
+                        break;
+                    }
+                for (int i = 0; i < off; i++)
+                    if (!kc_is_sentinel(ybuf[i]) || !kc_is_sentinel(zbuf[i])) {
+                        kc_fail("  %s %s n=%d: element before the buffer written", isa, field,
+                                n);
+                        fails++;
+                        break;
+                    }
+            }
+    return fails;
+}
+
+/* All three activation checks. */
+KC_UNUSED static int kc_run_unary(const char *isa, const char *field, rnnkit_unary_fn *fn,
+                                  const kc_profile *p) {
+    return kc_check_unary_bounds(isa, field, fn, p) + kc_check_unary_special(isa, field, fn) +
+           kc_check_unary_lengths(isa, field, fn);
+}
+
+#endif
