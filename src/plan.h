@@ -30,7 +30,7 @@ rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int thread
 
 /* Tests only: force a mode for every direction (-1 = the cost model's
  * choice), and directions at once whenever there are two threads. A mode
- * that cannot apply (units for GRU lbr=0) is ignored. */
+ * that cannot apply (units with fewer than 2 blocks) is ignored. */
 void rk_plan_force_mode(int mode);
 #endif
 
