@@ -28,7 +28,7 @@ RNNKIT_VINLINE void rnnkit_gru_lbr_update(const rnnkit_step_args *a, const float
     assert(n <= RNNKIT_MAX_ITEMS);
     for (int it = 0, r = 0, bb = 0; it < n; it++) {
         const int64_t j0 = g0 + bb * RNNKIT_VW;
-        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        const int64_t nv = rnnkit_block_nv(a, j0);
         VT t = vtail(nv);
         const float *xp = RNNKIT_ROW(a->xp, a->ld_xp, r) + j0;
         const int c0 = bb * 3;
@@ -53,7 +53,7 @@ RNNKIT_VINLINE void rnnkit_gru_lbr_update(const rnnkit_step_args *a, const float
     }
     for (int it = 0, r = 0, bb = 0; it < n; it++) {
         const int64_t j0 = g0 + bb * RNNKIT_VW;
-        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        const int64_t nv = rnnkit_block_nv(a, j0);
         VT t = vtail(nv);
         V ng = xn[it];
         V hp = rnnkit_ld(RNNKIT_ROW(a->h_prev, a->ld_h_prev, r) + j0, nv, t);

@@ -23,7 +23,7 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
     assert(n <= RNNKIT_MAX_ITEMS);
     for (int it = 0, r = 0, bb = 0; it < n; it++) {
         const int64_t j0 = g0 + bb * RNNKIT_VW;
-        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        const int64_t nv = rnnkit_block_nv(a, j0);
         VT t = vtail(nv);
         const float *xp = RNNKIT_ROW(a->xp, a->ld_xp, r) + j0;
         const int c0 = bb * 4;
@@ -52,7 +52,7 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
     for (int it = 0; it < n; it++) pg[it] = vtanh(pg[it]);
     for (int it = 0, bb = 0; it < n; it++) {
         const int64_t j0 = g0 + bb * RNNKIT_VW;
-        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        const int64_t nv = rnnkit_block_nv(a, j0);
         V c = vfma(pf[it], cs[it], vmul(pi[it], pg[it]));
         cs[it] = c;
         if (a->peep) po[it] = vfma(rnnkit_ld(a->peep + 2 * H + j0, nv, vtail(nv)), c, po[it]);
@@ -63,7 +63,7 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
     for (int it = 0; it < n; it++) pg[it] = vtanh(cs[it]);
     for (int it = 0, r = 0, bb = 0; it < n; it++) {
         const int64_t j0 = g0 + bb * RNNKIT_VW;
-        const int64_t nv = a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+        const int64_t nv = rnnkit_block_nv(a, j0);
         VT t = vtail(nv);
         rnnkit_st(RNNKIT_ROW(a->c_out, H, r) + j0, cs[it], nv, t);
         rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, vmul(po[it], pg[it]), nv, t);

@@ -57,30 +57,35 @@ static inline int64_t rnnkit_update_blocks(int64_t n, int64_t gnb, int gc) {
         for (int64_t g0 = (a)->j_begin; g0 < (a)->j_end; g0 += unb * RNNKIT_VW) {            \
             int64_t nbs = ((a)->j_end - g0 + RNNKIT_VW - 1) / RNNKIT_VW;                      \
             if (nbs > unb) nbs = unb;                                                          \
+            /* Every block's columns, set once for all the row tiles. */                \
+            const float *p[RNNKIT_TILE_MR * RNNKIT_NVMAX];                                     \
+            int64_t s[RNNKIT_TILE_MR * RNNKIT_NVMAX];                                          \
+            for (int64_t bb = 0; bb < nbs; bb++) {                                             \
+                int64_t blk = g0 / RNNKIT_VW + bb;                                             \
+                COLS(bb, blk, p, s);                                                           \
+            }                                                                                  \
             for (int64_t i0 = 0; i0 < (a)->n; i0 += RNNKIT_TILE_MR) {                          \
                 int64_t mr = (a)->n - i0 < RNNKIT_TILE_MR ? (a)->n - i0 : RNNKIT_TILE_MR;       \
                 for (int64_t sb = 0; sb < nbs; sb += gnb) {                                    \
                     const int64_t nbg = nbs - sb < gnb ? nbs - sb : gnb;                       \
-                    const float *p[RNNKIT_NVMAX];                                              \
-                    int64_t s[RNNKIT_NVMAX];                                                   \
-                    for (int64_t bb = 0; bb < nbg; bb++) {                                     \
-                        int64_t blk = g0 / RNNKIT_VW + sb + bb;                                \
-                        COLS(bb, blk, p, s);                                                   \
-                    }                                                                          \
                     rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                            \
-                                     (A) + (size_t)i0 * (size_t)(LDA), (LDA), p, s,            \
-                                     buf + sb * (GC)*RNNKIT_VW);                               \
+                                     (A) + (size_t)i0 * (size_t)(LDA), (LDA),                  \
+                                     p + sb * (GC), s + sb * (GC), buf + sb * (GC)*RNNKIT_VW); \
                 }                                                                              \
                 UPDATE(i0, mr, g0, nbs);                                                       \
             }                                                                                  \
         }                                                                                      \
     } while (0)
 
-#define RNNKIT_EACH_BLOCK(a, U, i0, mr, g0, nbg)                                  \
-    for (int64_t bb = 0; bb < (nbg); bb++) {                                       \
-        int64_t j0 = (g0) + bb * RNNKIT_VW;                                        \
-        int64_t nv = (a)->j_end - j0 < RNNKIT_VW ? (a)->j_end - j0 : RNNKIT_VW;    \
-        U(i0, mr, bb, j0, nv);                                                     \
+/* Valid units of the block starting at unit j0 (VW, or fewer at j_end). */
+static inline int64_t rnnkit_block_nv(const rnnkit_step_args *a, int64_t j0) {
+    return a->j_end - j0 < RNNKIT_VW ? a->j_end - j0 : RNNKIT_VW;
+}
+
+#define RNNKIT_EACH_BLOCK(a, U, i0, mr, g0, nbg)     \
+    for (int64_t bb = 0; bb < (nbg); bb++) {          \
+        int64_t j0 = (g0) + bb * RNNKIT_VW;           \
+        U(i0, mr, bb, j0, rnnkit_block_nv((a), j0));  \
     }
 
 
