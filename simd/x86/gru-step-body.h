@@ -120,17 +120,33 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const rnnkit_step_args *a, const float *
 #define RNNKIT_GRU_RZ_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_RZ_U_, i0, mr, g0, nbg)
 #define RNNKIT_GRU_N_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_N_U_, i0, mr, g0, nbg)
 
+/* Prefetch xp gates g_lo..g_hi-1 and h_out (WR: written) of a row tile. */
+#define RNNKIT_GRU_PREF(i0, mr, g0, nbg, g_lo, g_hi)                                      \
+    do {                                                                                  \
+        const int64_t len_ = RNNKIT_GROUP_LEN(a, g0, nbg);                                \
+        for (int g = (g_lo); g < (g_hi); g++)                                             \
+            rnnkit_prefetch_rows(a->xp + g * a->h, a->ld_xp, i0, mr, g0, len_, 0);        \
+        rnnkit_prefetch_rows(a->h_out, a->ld_h_out, i0, mr, g0, len_, 1);                 \
+    } while (0)
+#define RNNKIT_GRU_LBR_PREF_(i0, mr, g0, nbg) RNNKIT_GRU_PREF(i0, mr, g0, nbg, 0, 3)
+#define RNNKIT_GRU_RZ_PREF_(i0, mr, g0, nbg)                                             \
+    do {                                                                                 \
+        RNNKIT_GRU_PREF(i0, mr, g0, nbg, 0, 2);                                          \
+        rnnkit_prefetch_rows(a->scratch, a->k, i0, mr, g0, RNNKIT_GROUP_LEN(a, g0, nbg), 1); \
+    } while (0)
+#define RNNKIT_GRU_N_PREF_(i0, mr, g0, nbg) RNNKIT_GRU_PREF(i0, mr, g0, nbg, 2, 3)
+
 void RNNKIT_FN(gru_step)(const rnnkit_step_args *a) {
     assert(a->default_act && a->nr == RNNKIT_VW);
     if (a->linear_before_reset) {
         RNNKIT_STEP_GROUPS(a, 3, a->h_prev, a->ld_h_prev, RNNKIT_GRU_LBR_COLS_,
-                           RNNKIT_GRU_LBR_UPDATE_);
+                           RNNKIT_GRU_LBR_UPDATE_, RNNKIT_GRU_LBR_PREF_);
         return;
     }
     assert(a->scratch);
     if (a->gru_pass != 2)
         RNNKIT_STEP_GROUPS(a, 2, a->h_prev, a->ld_h_prev, RNNKIT_GRU_RZ_COLS_,
-                           RNNKIT_GRU_RZ_UPDATE_);
+                           RNNKIT_GRU_RZ_UPDATE_, RNNKIT_GRU_RZ_PREF_);
     if (a->gru_pass != 1)
-        RNNKIT_STEP_GROUPS(a, 1, a->scratch, a->k, RNNKIT_GRU_N_COLS_, RNNKIT_GRU_N_UPDATE_);
+        RNNKIT_STEP_GROUPS(a, 1, a->scratch, a->k, RNNKIT_GRU_N_COLS_, RNNKIT_GRU_N_UPDATE_, RNNKIT_GRU_N_PREF_);
 }

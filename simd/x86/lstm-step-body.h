@@ -77,8 +77,18 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
         s[(bb)*4 + g] = 4 * RNNKIT_VW;                                                    \
     }
 #define RNNKIT_LSTM_UPDATE_(i0, mr, g0, nbg) rnnkit_lstm_update(a, buf, i0, mr, g0, nbg)
+#define RNNKIT_LSTM_PREF_(i0, mr, g0, nbg)                                             \
+    do {                                                                               \
+        const int64_t len_ = RNNKIT_GROUP_LEN(a, g0, nbg);                            \
+        for (int g = 0; g < 4; g++)                                                    \
+            rnnkit_prefetch_rows(a->xp + g * a->h, a->ld_xp, i0, mr, g0, len_, 0);     \
+        rnnkit_prefetch_rows(a->c_prev, a->h, i0, mr, g0, len_, 0);                    \
+        rnnkit_prefetch_rows(a->c_out, a->h, i0, mr, g0, len_, 1);                     \
+        rnnkit_prefetch_rows(a->h_out, a->ld_h_out, i0, mr, g0, len_, 1);              \
+    } while (0)
 
 void RNNKIT_FN(lstm_step)(const rnnkit_step_args *a) {
     assert(a->default_act && a->nr == RNNKIT_VW);
-    RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_, RNNKIT_LSTM_UPDATE_);
+    RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_, RNNKIT_LSTM_UPDATE_,
+                       RNNKIT_LSTM_PREF_);
 }

@@ -34,12 +34,21 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
 #define RNNKIT_RNN_RELU_UPDATE_(i0, mr, g0, nbg) \
     RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_RELU_U_, i0, mr, g0, nbg)
 
+#define RNNKIT_RNN_PREF_(i0, mr, g0, nbg)                                                 \
+    do {                                                                                  \
+        const int64_t len_ = RNNKIT_GROUP_LEN(a, g0, nbg);                                \
+        rnnkit_prefetch_rows(a->xp, a->ld_xp, i0, mr, g0, len_, 0);                       \
+        rnnkit_prefetch_rows(a->h_out, a->ld_h_out, i0, mr, g0, len_, 1);                 \
+    } while (0)
+
 void RNNKIT_FN(rnn_tanh_step)(const rnnkit_step_args *a) {
     assert(a->default_act && a->nr == RNNKIT_VW);
-    RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_TANH_UPDATE_);
+    RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_TANH_UPDATE_,
+                       RNNKIT_RNN_PREF_);
 }
 
 void RNNKIT_FN(rnn_relu_step)(const rnnkit_step_args *a) {
     assert(a->default_act && a->nr == RNNKIT_VW);
-    RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_RELU_UPDATE_);
+    RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_RELU_UPDATE_,
+                       RNNKIT_RNN_PREF_);
 }
