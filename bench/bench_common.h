@@ -341,6 +341,15 @@ struct Buf {
     explicit Buf(size_t count) { resize(count); }
     Buf(const Buf &) = delete;
     Buf &operator=(const Buf &) = delete;
+    Buf(Buf &&o) noexcept : p(o.p), n(o.n) { o.p = nullptr, o.n = 0; }
+    Buf &operator=(Buf &&o) noexcept {
+        if (this != &o) {
+            std::free(p);
+            p = o.p, n = o.n;
+            o.p = nullptr, o.n = 0;
+        }
+        return *this;
+    }
     ~Buf() { std::free(p); }
     void resize(size_t count) {
         std::free(p);

@@ -14,7 +14,11 @@
 // registered next to each other (engine last in the name) so that
 // scripts/compare.sh can put them side by side.
 //
-// Names: compare/<cell>/I:<in>/H:<h>/N:<batch>/T:<steps>/thr:<threads>/engine:<engine>
+// Names: compare/<cell>/I:<in>/H:<h>/N:<batch>/T:<steps>[/L:<layers>/D:<dirs>]/thr:<threads>/engine:<engine>
+// (L and D are named when not 1: stacked layers take the previous layer's
+// output, [T, N, D*H]; D = 2 is bidirectional, outputs concatenated. oneDNN
+// runs one bidirectional_concat primitive per layer, as PyTorch's oneDNN
+// path does.)
 #include "bench_common.h"
 
 #include <map>
@@ -39,11 +43,13 @@ struct Config {
     Cell cell;
     int64_t I, H, N, T;
     int threads;
+    int L = 1, D = 1; // layers, directions
 
     std::string key() const {
-        char b[128];
-        std::snprintf(b, sizeof b, "%s/I:%lld/H:%lld/N:%lld/T:%lld", rkb::cell_name(cell),
-                      (long long)I, (long long)H, (long long)N, (long long)T);
+        char b[160];
+        int n = std::snprintf(b, sizeof b, "%s/I:%lld/H:%lld/N:%lld/T:%lld", rkb::cell_name(cell),
+                              (long long)I, (long long)H, (long long)N, (long long)T);
+        if (L != 1 || D != 1) std::snprintf(b + n, sizeof b - (size_t)n, "/L:%d/D:%d", L, D);
         return b;
     }
 };
@@ -54,13 +60,14 @@ struct Problem {
     rkb::Net net;
     Buf x;
     explicit Problem(const Config &cfg)
-        : c(cfg), net(rkb::make_net(cfg.cell, cfg.I, cfg.H, 1, 1, 1234)),
+        : c(cfg), net(rkb::make_net(cfg.cell, cfg.I, cfg.H, cfg.L, cfg.D, 1234)),
           x((size_t)(cfg.T * cfg.N * cfg.I)) {
         rkb::fill_buf(x, -1.0f, 1.0f, 99);
     }
 };
 
-// Outputs to check: y [T,N,H], h_n [N,H], c_n [N,H] (LSTM).
+// Outputs to check: y [T,N,D*H] (last layer), h_n and c_n (LSTM)
+// [L*D,N,H].
 struct Outputs {
     const float *y, *hn, *cn;
 };
@@ -75,8 +82,10 @@ struct Reference {
 // more than RNNKIT_BENCH_CHECK_GFLOP (default 4; RNNKIT_BENCH_FULL=1: no
 // limit). y[t] depends only on steps <= t, so a prefix of the sequence
 // checks y over that prefix; h_n and c_n are checked when all T steps are.
+// A reverse direction's outputs depend on the steps after them, so
+// bidirectional models are always checked over the whole sequence.
 int64_t reference_steps(const Problem &p) {
-    if (std::getenv("RNNKIT_BENCH_FULL")) return p.c.T;
+    if (std::getenv("RNNKIT_BENCH_FULL") || p.c.D == 2) return p.c.T;
     const double budget = rkb::env_double("RNNKIT_BENCH_CHECK_GFLOP", 4.0) * 1e9;
     const double per_step = rkb::net_flops(p.net, 1, p.c.N);
     int64_t steps = (int64_t)(budget / per_step);
@@ -96,8 +105,9 @@ const Reference &reference(const Problem &p) {
         return *slot;
     }
     slot->y.assign(run.y.data(), run.y.data() + run.y.size());
-    slot->hn.assign(run.hn.data(), run.hn.data() + (size_t)(p.c.N * p.c.H));
-    slot->cn.assign(run.cn.data(), run.cn.data() + (size_t)(p.c.N * p.c.H));
+    const size_t states = (size_t)(p.c.L * p.c.D * p.c.N * p.c.H);
+    slot->hn.assign(run.hn.data(), run.hn.data() + states);
+    slot->cn.assign(run.cn.data(), run.cn.data() + states);
     return *slot;
 }
 
@@ -166,10 +176,17 @@ void bm_rnnkit(benchmark::State &st, Config c, std::string isa) {
 struct DnnlRun {
     dnnl::engine eng{dnnl::engine::kind::cpu, 0};
     dnnl::stream strm{eng};
-    dnnl::primitive prim;
-    std::unordered_map<int, dnnl::memory> args;
-    std::vector<float> wl, wi, bias, zeros;
-    Buf y, hn, cn;
+    // One primitive per layer (all directions of the layer in it).
+    struct Layer {
+        dnnl::primitive prim;
+        std::unordered_map<int, dnnl::memory> args;
+        std::vector<float> wl, wi, bias;
+        Buf y; // [T, N, D*H]
+    };
+    std::vector<Layer> layers;
+    std::vector<float> zeros;
+    Buf hn, cn; // [L*D, N, H]
+    const float *y = nullptr; // the last layer's output
 
     // PyTorch gate index of oneDNN gate g: LSTM i,f,c~,o = i,f,g,o; GRU
     // u,r,o = z,r,n.
@@ -179,16 +196,16 @@ struct DnnlRun {
     }
 
     template <class Prim>
-    void finish(const typename Prim::primitive_desc &pd, const dnnl::memory::desc &user_wl,
-                const dnnl::memory::desc &user_wi) {
-        dnnl::memory uwl(user_wl, eng, wl.data()), uwi(user_wi, eng, wi.data());
+    void finish(Layer &ly, const typename Prim::primitive_desc &pd,
+                const dnnl::memory::desc &user_wl, const dnnl::memory::desc &user_wi) {
+        dnnl::memory uwl(user_wl, eng, ly.wl.data()), uwi(user_wi, eng, ly.wi.data());
         dnnl::memory mwl(pd.weights_layer_desc(), eng), mwi(pd.weights_iter_desc(), eng);
         dnnl::reorder(uwl, mwl).execute(strm, uwl, mwl);
         dnnl::reorder(uwi, mwi).execute(strm, uwi, mwi);
         strm.wait();
-        args[DNNL_ARG_WEIGHTS_LAYER] = mwl;
-        args[DNNL_ARG_WEIGHTS_ITER] = mwi;
-        prim = Prim(pd);
+        ly.args[DNNL_ARG_WEIGHTS_LAYER] = mwl;
+        ly.args[DNNL_ARG_WEIGHTS_ITER] = mwi;
+        ly.prim = Prim(pd);
     }
 
     std::string init(const Problem &p) {
@@ -196,91 +213,102 @@ struct DnnlRun {
         using tag = dnnl::memory::format_tag;
         using md = dnnl::memory::desc;
         const Cell cell = p.c.cell;
-        const int64_t T = p.c.T, N = p.c.N, I = p.c.I, H = p.c.H, G = p.net.gates();
+        const int64_t T = p.c.T, N = p.c.N, H = p.c.H, G = p.net.gates(), L = p.c.L, D = p.c.D;
         const int64_t Gb = cell == Cell::GruLbr1 ? 4 : G;
-        const auto &e = p.net.ld[0];
-        // ldigo: [1][1][in][G][H], element (i, g, o) = W_g[o][i].
-        wl.assign((size_t)(I * G * H), 0.0f);
-        wi.assign((size_t)(H * G * H), 0.0f);
-        for (int64_t g = 0; g < G; g++) {
-            const int64_t pg = pt_gate(cell, (int)g);
-            for (int64_t o = 0; o < H; o++) {
-                for (int64_t i = 0; i < I; i++)
-                    wl[(size_t)((i * G + g) * H + o)] = e.w_ih[(size_t)((pg * H + o) * I + i)];
-                for (int64_t i = 0; i < H; i++)
-                    wi[(size_t)((i * G + g) * H + o)] = e.w_hh[(size_t)((pg * H + o) * H + i)];
-            }
-        }
-        // ldgo bias: summed biases per gate; lbr_gru keeps the recurrent
-        // n-gate bias apart as a 4th gate.
-        bias.assign((size_t)(Gb * H), 0.0f);
-        for (int64_t g = 0; g < G; g++) {
-            const int64_t pg = pt_gate(cell, (int)g);
-            for (int64_t o = 0; o < H; o++) {
-                float b = e.b_ih[(size_t)(pg * H + o)];
-                if (!(cell == Cell::GruLbr1 && pg == 2)) b += e.b_hh[(size_t)(pg * H + o)];
-                bias[(size_t)(g * H + o)] = b;
-            }
-        }
-        if (cell == Cell::GruLbr1)
-            for (int64_t o = 0; o < H; o++) bias[(size_t)(3 * H + o)] = e.b_hh[(size_t)(2 * H + o)];
-        zeros.assign((size_t)(N * H), 0.0f);
-        y.resize((size_t)(T * N * H));
-        hn.resize((size_t)(N * H));
-        cn.resize((size_t)(N * H));
-
-        md src_md({T, N, I}, dt::f32, tag::tnc);
-        md st_md({1, 1, N, H}, dt::f32, tag::ldnc);
-        md wl_any({1, 1, I, G, H}, dt::f32, tag::any), wi_any({1, 1, H, G, H}, dt::f32, tag::any);
-        md wl_user({1, 1, I, G, H}, dt::f32, tag::ldigo), wi_user({1, 1, H, G, H}, dt::f32, tag::ldigo);
-        md b_md({1, 1, Gb, H}, dt::f32, tag::ldgo);
-        md dst_md({T, N, H}, dt::f32, tag::tnc);
+        zeros.assign((size_t)(D * N * H), 0.0f);
+        hn.resize((size_t)(L * D * N * H));
+        cn.resize((size_t)(L * D * N * H));
+        layers.resize((size_t)L);
         const auto pk = dnnl::prop_kind::forward_inference;
-        const auto dir = dnnl::rnn_direction::unidirectional_left2right;
-        try {
-            switch (cell) {
-            case Cell::RnnTanh: {
-                dnnl::vanilla_rnn_forward::desc d(pk, dnnl::algorithm::eltwise_tanh, dir, src_md,
-                                                  st_md, wl_any, wi_any, b_md, dst_md, st_md);
-                finish<dnnl::vanilla_rnn_forward>({d, eng}, wl_user, wi_user);
-                break;
+        const auto dir = D == 2 ? dnnl::rnn_direction::bidirectional_concat
+                                : dnnl::rnn_direction::unidirectional_left2right;
+        for (int64_t l = 0; l < L; l++) {
+            Layer &ly = layers[(size_t)l];
+            const int64_t I = l == 0 ? p.c.I : D * H;
+            // ldigo: [1][D][in][G][H], element (d, i, g, o) = W_g[o][i] of
+            // direction d.
+            ly.wl.assign((size_t)(D * I * G * H), 0.0f);
+            ly.wi.assign((size_t)(D * H * G * H), 0.0f);
+            // ldgo bias: summed biases per gate; lbr_gru keeps the
+            // recurrent n-gate bias apart as a 4th gate.
+            ly.bias.assign((size_t)(D * Gb * H), 0.0f);
+            for (int64_t d = 0; d < D; d++) {
+                const auto &e = p.net.ld[(size_t)(l * D + d)];
+                float *wl = ly.wl.data() + d * I * G * H, *wi = ly.wi.data() + d * H * G * H;
+                float *bias = ly.bias.data() + d * Gb * H;
+                for (int64_t g = 0; g < G; g++) {
+                    const int64_t pg = pt_gate(cell, (int)g);
+                    for (int64_t o = 0; o < H; o++) {
+                        for (int64_t i = 0; i < I; i++)
+                            wl[(i * G + g) * H + o] = e.w_ih[(size_t)((pg * H + o) * I + i)];
+                        for (int64_t i = 0; i < H; i++)
+                            wi[(i * G + g) * H + o] = e.w_hh[(size_t)((pg * H + o) * H + i)];
+                        float bv = e.b_ih[(size_t)(pg * H + o)];
+                        if (!(cell == Cell::GruLbr1 && pg == 2)) bv += e.b_hh[(size_t)(pg * H + o)];
+                        bias[g * H + o] = bv;
+                    }
+                }
+                if (cell == Cell::GruLbr1)
+                    for (int64_t o = 0; o < H; o++) bias[3 * H + o] = e.b_hh[(size_t)(2 * H + o)];
             }
-            case Cell::Lstm: {
-                dnnl::lstm_forward::desc d(pk, dir, src_md, st_md, st_md, wl_any, wi_any, b_md,
-                                           dst_md, st_md, st_md);
-                finish<dnnl::lstm_forward>({d, eng}, wl_user, wi_user);
-                break;
-            }
-            case Cell::GruLbr1: {
-                dnnl::lbr_gru_forward::desc d(pk, dir, src_md, st_md, wl_any, wi_any, b_md, dst_md,
+            ly.y.resize((size_t)(T * N * D * H));
+
+            md src_md({T, N, I}, dt::f32, tag::tnc);
+            md st_md({1, D, N, H}, dt::f32, tag::ldnc);
+            md wl_any({1, D, I, G, H}, dt::f32, tag::any), wi_any({1, D, H, G, H}, dt::f32, tag::any);
+            md wl_user({1, D, I, G, H}, dt::f32, tag::ldigo),
+                wi_user({1, D, H, G, H}, dt::f32, tag::ldigo);
+            md b_md({1, D, Gb, H}, dt::f32, tag::ldgo);
+            md dst_md({T, N, D * H}, dt::f32, tag::tnc);
+            try {
+                switch (cell) {
+                case Cell::RnnTanh: {
+                    dnnl::vanilla_rnn_forward::desc d(pk, dnnl::algorithm::eltwise_tanh, dir,
+                                                      src_md, st_md, wl_any, wi_any, b_md, dst_md,
+                                                      st_md);
+                    finish<dnnl::vanilla_rnn_forward>(ly, {d, eng}, wl_user, wi_user);
+                    break;
+                }
+                case Cell::Lstm: {
+                    dnnl::lstm_forward::desc d(pk, dir, src_md, st_md, st_md, wl_any, wi_any, b_md,
+                                               dst_md, st_md, st_md);
+                    finish<dnnl::lstm_forward>(ly, {d, eng}, wl_user, wi_user);
+                    break;
+                }
+                case Cell::GruLbr1: {
+                    dnnl::lbr_gru_forward::desc d(pk, dir, src_md, st_md, wl_any, wi_any, b_md,
+                                                  dst_md, st_md);
+                    finish<dnnl::lbr_gru_forward>(ly, {d, eng}, wl_user, wi_user);
+                    break;
+                }
+                case Cell::GruLbr0: {
+                    dnnl::gru_forward::desc d(pk, dir, src_md, st_md, wl_any, wi_any, b_md, dst_md,
                                               st_md);
-                finish<dnnl::lbr_gru_forward>({d, eng}, wl_user, wi_user);
-                break;
+                    finish<dnnl::gru_forward>(ly, {d, eng}, wl_user, wi_user);
+                    break;
+                }
+                }
+                const float *src = l == 0 ? p.x.data() : layers[(size_t)(l - 1)].y.data();
+                float *hl = hn.data() + l * D * N * H, *cl = cn.data() + l * D * N * H;
+                ly.args[DNNL_ARG_SRC_LAYER] = dnnl::memory(src_md, eng, const_cast<float *>(src));
+                ly.args[DNNL_ARG_SRC_ITER] = dnnl::memory(st_md, eng, zeros.data());
+                ly.args[DNNL_ARG_BIAS] = dnnl::memory(b_md, eng, ly.bias.data());
+                ly.args[DNNL_ARG_DST_LAYER] = dnnl::memory(dst_md, eng, ly.y.data());
+                ly.args[DNNL_ARG_DST_ITER] = dnnl::memory(st_md, eng, hl);
+                if (cell == Cell::Lstm) {
+                    ly.args[DNNL_ARG_SRC_ITER_C] = dnnl::memory(st_md, eng, zeros.data());
+                    ly.args[DNNL_ARG_DST_ITER_C] = dnnl::memory(st_md, eng, cl);
+                }
+            } catch (const dnnl::error &ex) {
+                return std::string("oneDNN: ") + ex.what();
             }
-            case Cell::GruLbr0: {
-                dnnl::gru_forward::desc d(pk, dir, src_md, st_md, wl_any, wi_any, b_md, dst_md,
-                                          st_md);
-                finish<dnnl::gru_forward>({d, eng}, wl_user, wi_user);
-                break;
-            }
-            }
-            args[DNNL_ARG_SRC_LAYER] = dnnl::memory(src_md, eng, const_cast<float *>(p.x.data()));
-            args[DNNL_ARG_SRC_ITER] = dnnl::memory(st_md, eng, zeros.data());
-            args[DNNL_ARG_BIAS] = dnnl::memory(b_md, eng, bias.data());
-            args[DNNL_ARG_DST_LAYER] = dnnl::memory(dst_md, eng, y.data());
-            args[DNNL_ARG_DST_ITER] = dnnl::memory(st_md, eng, hn.data());
-            if (cell == Cell::Lstm) {
-                args[DNNL_ARG_SRC_ITER_C] = dnnl::memory(st_md, eng, zeros.data());
-                args[DNNL_ARG_DST_ITER_C] = dnnl::memory(st_md, eng, cn.data());
-            }
-        } catch (const dnnl::error &ex) {
-            return std::string("oneDNN: ") + ex.what();
         }
+        y = layers.back().y.data();
         return "";
     }
 
     void run() {
-        prim.execute(strm, args);
+        for (auto &ly : layers) ly.prim.execute(strm, ly.args);
         strm.wait();
     }
 };
@@ -297,7 +325,7 @@ void bm_onednn(benchmark::State &st, Config c) {
         return;
     }
     d.run();
-    if (!check(st, p, {d.y.data(), d.hn.data(), d.cn.data()})) return;
+    if (!check(st, p, {d.y, d.hn.data(), d.cn.data()})) return;
     rkb::LoopTimer timer;
     for (auto _ : st) {
         d.run();
@@ -314,106 +342,134 @@ void bm_onednn(benchmark::State &st, Config c) {
 #ifdef RNNKIT_BENCH_HAVE_OPENBLAS
 struct BlasRun {
     const Problem *p = nullptr;
-    int64_t T = 0, N = 0, I = 0, H = 0, G = 0;
-    std::vector<float> bx;   // input-side bias per gate (b_ih + b_hh where it folds)
-    std::vector<float> b_hn; // GRU lbr=1: recurrent n-gate bias (inside r * (.))
-    Buf xp, hg, y, hn, cn, rh, zeros;
+    int64_t T = 0, N = 0, H = 0, G = 0, L = 0, D = 0;
+    // Per layer-direction (index l*D + d): input-side bias per gate (b_ih +
+    // b_hh where it folds) and, GRU lbr=1, the recurrent n-gate bias
+    // (inside r * (.)).
+    std::vector<std::vector<float>> bx, b_hn;
+    std::vector<Buf> ys; // per layer: [T, N, D*H]
+    Buf xp, hg, hn, cn, rh, zeros;
 
     void init(const Problem &prob) {
         p = &prob;
-        T = prob.c.T, N = prob.c.N, I = prob.c.I, H = prob.c.H, G = prob.net.gates();
-        const auto &e = prob.net.ld[0];
-        bx.resize((size_t)(G * H));
-        for (size_t i = 0; i < bx.size(); i++) bx[i] = e.b_ih[i] + e.b_hh[i];
-        if (prob.c.cell == Cell::GruLbr1) {
-            b_hn.assign(e.b_hh.begin() + 2 * H, e.b_hh.begin() + 3 * H);
-            for (int64_t j = 0; j < H; j++) bx[(size_t)(2 * H + j)] = e.b_ih[(size_t)(2 * H + j)];
+        T = prob.c.T, N = prob.c.N, H = prob.c.H, G = prob.net.gates();
+        L = prob.c.L, D = prob.c.D;
+        bx.resize((size_t)(L * D));
+        b_hn.resize((size_t)(L * D));
+        for (size_t k = 0; k < bx.size(); k++) {
+            const auto &e = prob.net.ld[k];
+            bx[k].resize((size_t)(G * H));
+            for (size_t i = 0; i < bx[k].size(); i++) bx[k][i] = e.b_ih[i] + e.b_hh[i];
+            if (prob.c.cell == Cell::GruLbr1) {
+                b_hn[k].assign(e.b_hh.begin() + 2 * H, e.b_hh.begin() + 3 * H);
+                for (int64_t j = 0; j < H; j++)
+                    bx[k][(size_t)(2 * H + j)] = e.b_ih[(size_t)(2 * H + j)];
+            }
         }
         xp.resize((size_t)(T * N * G * H));
         hg.resize((size_t)(N * G * H));
-        y.resize((size_t)(T * N * H));
-        hn.resize((size_t)(N * H));
-        cn.resize((size_t)(N * H));
+        ys.resize((size_t)L);
+        for (auto &y : ys) y.resize((size_t)(T * N * D * H));
+        hn.resize((size_t)(L * D * N * H));
+        cn.resize((size_t)(L * D * N * H));
         rh.resize((size_t)(N * H));
         zeros.resize((size_t)(N * H));
     }
 
     static float sig(float v) { return 1.0f / (1.0f + std::exp(-v)); }
 
-    // out[N, rows] (row stride ldo) = in[N, H] . W[rows, H]^T
-    void matmul_h(const float *in, const float *w, int64_t rows, float *out, int64_t ldo) {
+    // out[N, rows] (row stride ldo) = in[N, H] (row stride ldi) . W[rows, H]^T
+    void matmul_h(const float *in, int64_t ldi, const float *w, int64_t rows, float *out,
+                  int64_t ldo) {
         if (N == 1)
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, (blasint)H, 1.0f, w, (blasint)H,
                         in, 1, 0.0f, out, 1);
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)N, (blasint)rows,
-                        (blasint)H, 1.0f, in, (blasint)H, w, (blasint)H, 0.0f, out, (blasint)ldo);
+                        (blasint)H, 1.0f, in, (blasint)ldi, w, (blasint)H, 0.0f, out, (blasint)ldo);
     }
 
-    void run() {
-        const auto &e = p->net.ld[0];
+    // One direction d of layer l over the input in [T, N, I].
+    void run_dir(int64_t l, int64_t d, const float *in, int64_t I) {
+        const size_t k = (size_t)(l * D + d);
+        const auto &e = p->net.ld[k];
+        const float *bxk = bx[k].data(), *bhn = b_hn[k].data();
         const Cell cell = p->c.cell;
-        const int64_t GH = G * H;
+        const int64_t GH = G * H, ldh = D * H;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)(T * N), (blasint)GH,
-                    (blasint)I, 1.0f, p->x.data(), (blasint)I, e.w_ih.data(), (blasint)I, 0.0f,
-                    xp.data(), (blasint)GH);
+                    (blasint)I, 1.0f, in, (blasint)I, e.w_ih.data(), (blasint)I, 0.0f, xp.data(),
+                    (blasint)GH);
         const float *hp = zeros.data();
-        float *c = cn.data();
-        std::memset(c, 0, sizeof(float) * cn.size());
-        for (int64_t t = 0; t < T; t++) {
-            float *ht = y.data() + (size_t)(t * N * H);
+        int64_t ldp = H; // row stride of hp
+        float *c = cn.data() + k * (size_t)(N * H);
+        std::memset(c, 0, sizeof(float) * (size_t)(N * H));
+        for (int64_t s = 0; s < T; s++) {
+            const int64_t t = d == 0 ? s : T - 1 - s;
+            float *ht = ys[(size_t)l].data() + (size_t)(t * N * ldh + d * H);
             const float *xt = xp.data() + (size_t)(t * N * GH);
-            matmul_h(hp, e.w_hh.data(), cell == Cell::GruLbr0 ? 2 * H : GH, hg.data(), GH);
+            matmul_h(hp, ldp, e.w_hh.data(), cell == Cell::GruLbr0 ? 2 * H : GH, hg.data(), GH);
             for (int64_t r = 0; r < N; r++) {
-                const float *xr = xt + r * GH, *gr = hg.data() + r * GH, *hpr = hp + r * H;
-                float *hr = ht + r * H, *cr = c + r * H;
+                const float *xr = xt + r * GH, *gr = hg.data() + r * GH, *hpr = hp + r * ldp;
+                float *hr = ht + r * ldh, *cr = c + r * H;
                 switch (cell) {
                 case Cell::RnnTanh:
-                    for (int64_t j = 0; j < H; j++) hr[j] = std::tanh(xr[j] + bx[(size_t)j] + gr[j]);
+                    for (int64_t j = 0; j < H; j++) hr[j] = std::tanh(xr[j] + bxk[j] + gr[j]);
                     break;
                 case Cell::Lstm:
                     for (int64_t j = 0; j < H; j++) {
-                        float i = sig(xr[j] + bx[(size_t)j] + gr[j]);
-                        float f = sig(xr[H + j] + bx[(size_t)(H + j)] + gr[H + j]);
-                        float g = std::tanh(xr[2 * H + j] + bx[(size_t)(2 * H + j)] + gr[2 * H + j]);
-                        float o = sig(xr[3 * H + j] + bx[(size_t)(3 * H + j)] + gr[3 * H + j]);
+                        float i = sig(xr[j] + bxk[j] + gr[j]);
+                        float f = sig(xr[H + j] + bxk[H + j] + gr[H + j]);
+                        float g = std::tanh(xr[2 * H + j] + bxk[2 * H + j] + gr[2 * H + j]);
+                        float o = sig(xr[3 * H + j] + bxk[3 * H + j] + gr[3 * H + j]);
                         cr[j] = f * cr[j] + i * g;
                         hr[j] = o * std::tanh(cr[j]);
                     }
                     break;
                 case Cell::GruLbr1:
                     for (int64_t j = 0; j < H; j++) {
-                        float rg = sig(xr[j] + bx[(size_t)j] + gr[j]);
-                        float z = sig(xr[H + j] + bx[(size_t)(H + j)] + gr[H + j]);
-                        float n = std::tanh(xr[2 * H + j] + bx[(size_t)(2 * H + j)] +
-                                            rg * (gr[2 * H + j] + b_hn[(size_t)j]));
+                        float rg = sig(xr[j] + bxk[j] + gr[j]);
+                        float z = sig(xr[H + j] + bxk[H + j] + gr[H + j]);
+                        float n = std::tanh(xr[2 * H + j] + bxk[2 * H + j] +
+                                            rg * (gr[2 * H + j] + bhn[j]));
                         hr[j] = (1.0f - z) * n + z * hpr[j];
                     }
                     break;
                 case Cell::GruLbr0:
                     for (int64_t j = 0; j < H; j++) {
-                        float rg = sig(xr[j] + bx[(size_t)j] + gr[j]);
+                        float rg = sig(xr[j] + bxk[j] + gr[j]);
                         rh[(size_t)(r * H + j)] = rg * hpr[j];
                     }
                     break;
                 }
             }
             if (cell == Cell::GruLbr0) {
-                matmul_h(rh.data(), e.w_hh.data() + 2 * H * H, H, hg.data() + 2 * H, GH);
+                matmul_h(rh.data(), H, e.w_hh.data() + 2 * H * H, H, hg.data() + 2 * H, GH);
                 for (int64_t r = 0; r < N; r++) {
-                    const float *xr = xt + r * GH, *gr = hg.data() + r * GH, *hpr = hp + r * H;
-                    float *hr = ht + r * H;
+                    const float *xr = xt + r * GH, *gr = hg.data() + r * GH, *hpr = hp + r * ldp;
+                    float *hr = ht + r * ldh;
                     for (int64_t j = 0; j < H; j++) {
-                        float z = sig(xr[H + j] + bx[(size_t)(H + j)] + gr[H + j]);
-                        float n = std::tanh(xr[2 * H + j] + bx[(size_t)(2 * H + j)] + gr[2 * H + j]);
+                        float z = sig(xr[H + j] + bxk[H + j] + gr[H + j]);
+                        float n = std::tanh(xr[2 * H + j] + bxk[2 * H + j] + gr[2 * H + j]);
                         hr[j] = (1.0f - z) * n + z * hpr[j];
                     }
                 }
             }
             hp = ht;
+            ldp = ldh;
         }
-        std::memcpy(hn.data(), hp, sizeof(float) * (size_t)(N * H));
+        for (int64_t r = 0; r < N; r++)
+            std::memcpy(hn.data() + k * (size_t)(N * H) + r * H, hp + r * ldp,
+                        sizeof(float) * (size_t)H);
     }
+
+    void run() {
+        for (int64_t l = 0; l < L; l++) {
+            const float *in = l == 0 ? p->x.data() : ys[(size_t)(l - 1)].data();
+            const int64_t I = l == 0 ? p->c.I : D * H;
+            for (int64_t d = 0; d < D; d++) run_dir(l, d, in, I);
+        }
+    }
+    const float *y() const { return ys.back().data(); }
 };
 #endif
 
@@ -424,7 +480,7 @@ void bm_openblas(benchmark::State &st, Config c) {
     BlasRun b;
     b.init(p);
     b.run();
-    if (!check(st, p, {b.y.data(), b.hn.data(), b.cn.data()})) return;
+    if (!check(st, p, {b.y(), b.hn.data(), b.cn.data()})) return;
     rkb::LoopTimer timer;
     for (auto _ : st) {
         b.run();
@@ -446,7 +502,7 @@ void add(const Config &c) {
     for (const auto &isa : rkb::isa_list()) {
         if (isa == "scalar" && !full) {
             double G = rkb::cell_gates(c.cell);
-            double flops = 2.0 * (double)c.T * (double)c.N * G * (double)c.H * (double)(c.I + c.H);
+            double flops = 2.0 * (double)c.T * (double)c.N * G * (double)c.H * (double)(c.I + c.H) * c.L * c.D;
             if (flops > 2e9) continue;
         }
         benchmark::RegisterBenchmark((base + ("rnnkit-" + isa)).c_str(), bm_rnnkit, c, isa)
@@ -466,10 +522,14 @@ void register_all() {
         for (int64_t h : {128, 256, 512, 1024})
             for (int64_t n : {1, 8, 64})
                 for (int thr : {1, 2}) add({cell, h, h, n, 50, thr});
-    // Small speech models (batch 1, input 24, T 63).
+    // Small speech models (batch 1, input 24, T 63), one and two
+    // directions.
     for (Cell cell : {Cell::Lstm, Cell::GruLbr1})
         for (int64_t h : {32, 64})
-            for (int thr : {1, 2}) add({cell, 24, h, 1, 63, thr});
+            for (int dirs : {1, 2})
+                for (int thr : {1, 2}) add({cell, 24, h, 1, 63, thr, 1, dirs});
+    // A 2-layer bidirectional LSTM, H 512, batch 8.
+    for (int thr : {1, 2}) add({Cell::Lstm, 512, 512, 8, 50, thr, 2, 2});
 }
 
 } // namespace
