@@ -24,6 +24,14 @@
  * activations). A kc_profile picks the batch sizes and the optional
  * extras (bitwise split calls, extra shapes, saturating inputs).
  *
+ * Bitwise split invariance (every profile, after the grids above):
+ * kc_run_split_gemm / kc_run_split_steps, for K, H in {1, 3, 17, 33, 67}
+ * and every batch n = 1..9, one call over all rows and units against each
+ * row alone, unit ranges split at several multiples of nr, both combined
+ * and (GRU lbr=0) gru_pass 1 then 2 per range; memcmp of the outputs. The
+ * results of a step must not depend on how the driver's threads split
+ * rows and units (one fixed FMA chain over k per element).
+ *
  * exp / sigmoid / tanh vs libm in double, bounds of simd/x86/vmath.h for
  * x86 ISAs (1.5 / 3 / 1.5 ULP; others 4 ULP). ULP = float spacing at the
  * exact result (2^-149 below FLT_MIN). Every 509th bit pattern (and every
@@ -262,6 +270,128 @@ KC_UNUSED static int kc_check_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
     return fails;
 }
 
+/* ----------------------------------------- bitwise split invariance */
+/*
+ * The driver splits a step among threads by batch rows and by unit ranges
+ * at multiples of nr (GRU lbr=0: pass 1 of every range, a barrier, then
+ * pass 2), and the input projection by gemm rows. Results must not depend
+ * on the thread count, so each output element must be BITWISE the same
+ * whatever rows or units share its call: one fixed FMA chain over k, not
+ * one that depends on the tile a row lands in (a kernel that spreads k
+ * over several accumulators for leftover rows fails here). Grid: K, H in
+ * kc_split_sizes, every batch n = 1..KC_SPLIT_MAXN; one call over all
+ * rows and units against each row alone (n = 1, pointers offset to the
+ * row), unit ranges split at several multiples of nr, and both combined;
+ * memcmp of the whole output (h_out and c_out with their gaps). Steps:
+ * every cell variant of kc_split_variants; gemm: g 1..4, rows alone (and
+ * for g = 1 unit ranges). Only the kernel itself is involved (no scalar
+ * reference), so this runs for every ISA, scalar included.
+ */
+
+KC_UNUSED static const int64_t kc_split_sizes[] = {1, 3, 17, 33, 67};
+#define KC_SPLIT_MAXN 9
+#define KC_SPLIT_MAXPARTS 72 /* ranges of one split: at most 67 units */
+#define KC_SPLIT_MAXLOG 10   /* failing cases described per kernel */
+
+/* Unit ranges at multiples of nr covering [0, h): how 0 = one range,
+ * 1 = one block per range, 2 = 1 block, 2 blocks, the rest, 3 = 3 blocks,
+ * the rest. Returns the number of ranges. */
+KC_UNUSED static int kc_unit_split(int64_t h, int nr, int how, int64_t *jb, int64_t *je) {
+    int parts = 0;
+    for (int64_t j = 0; j < h && parts < KC_SPLIT_MAXPARTS; parts++) {
+        int64_t blocks = how == 1 ? 1 : how == 2 ? (parts == 0 ? 1 : parts == 1 ? 2 : h)
+                         : how == 3              ? (parts == 0 ? 3 : h)
+                                                 : h;
+        int64_t j1 = j + blocks * nr < h ? j + blocks * nr : h;
+        jb[parts] = j, je[parts] = j1;
+        j = j1;
+    }
+    return parts;
+}
+
+/* Row ranges covering [0, n): how 0 = one range, 1 = one row per range. */
+KC_UNUSED static int kc_row_split(int64_t n, int how, int64_t *rb, int64_t *re) {
+    if (!how) {
+        rb[0] = 0, re[0] = n;
+        return 1;
+    }
+    for (int64_t i = 0; i < n; i++) rb[i] = i, re[i] = i + 1;
+    return (int)n;
+}
+
+/* Index of the first float where a and b differ bitwise, or -1. */
+KC_UNUSED static int64_t kc_first_diff(const float *a, const float *b, int64_t n) {
+    if (!memcmp(a, b, (size_t)n * sizeof(float))) return -1;
+    for (int64_t i = 0; i < n; i++)
+        if (!kc_same_bits(a[i], b[i])) return i;
+    return -1;
+}
+
+/* One gemm shape: all m rows in one call vs each row alone, and (g = 1)
+ * vs unit ranges, every row at once. Returns 1 if any split differs. */
+KC_UNUSED static int kc_split_gemm_case(const char *isa, rnnkit_gemm_fn *fn, int nr, int64_t m,
+                                        int64_t g, int64_t h, int64_t k, int *logged) {
+    int64_t lda = k + 1, ldc = g * h + 1;
+    kc_buf a = kc_buf_new((size_t)(m * lda), 1, -1, 1);
+    kc_buf w = kc_buf_new((size_t)(g * h * k), 1, -1, 1);
+    kc_buf bias = kc_buf_new((size_t)(g * h), 1, -1, 1);
+    kc_buf packed = kc_buf_new(rnnkit_packed_floats(nr, g, h, k), 0, 0, 0);
+    kc_buf c0 = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
+    kc_buf c1 = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
+    rnnkit_f32_pack_gates__scalar(nr, g, h, k, w.p, packed.p);
+    fn(nr, m, g, h, k, a.p, lda, packed.p, bias.p, c0.p, ldc);
+    int fail = 0;
+    int64_t jb[KC_SPLIT_MAXPARTS], je[KC_SPLIT_MAXPARTS];
+    /* split 0: rows alone; 1..3: unit ranges kc_unit_split(how = split). */
+    for (int split = 0; split < (g == 1 ? 4 : 1) && !fail; split++) {
+        for (size_t i = 0; i < c1.n; i++) c1.p[i] = kc_sentinel();
+        if (split == 0) {
+            for (int64_t i = 0; i < m; i++)
+                fn(nr, 1, g, h, k, a.p + i * lda, lda, packed.p, bias.p, c1.p + i * ldc, ldc);
+        } else {
+            int parts = kc_unit_split(h, nr, split, jb, je);
+            for (int u = 0; u < parts; u++)
+                fn(nr, m, 1, je[u] - jb[u], k, a.p, lda,
+                   packed.p + (size_t)(jb[u] / nr) * (size_t)(k * nr), bias.p + jb[u],
+                   c1.p + jb[u], ldc);
+        }
+        int64_t d = kc_first_diff(c0.p, c1.p, m * ldc);
+        if (d >= 0) {
+            fail = 1;
+            if ((*logged)++ < KC_SPLIT_MAXLOG)
+                kc_fail("  %s gemm m=%ld g=%ld h=%ld k=%ld: C[%ld][%ld] = %.9g in one call, "
+                        "%.9g %s (must be bitwise equal)",
+                        isa, (long)m, (long)g, (long)h, (long)k, (long)(d / ldc),
+                        (long)(d % ldc), c0.p[d], c1.p[d],
+                        split ? "with the units split" : "with the row alone");
+        }
+    }
+    if (!kc_guard_ok(&c0) || !kc_guard_ok(&c1)) {
+        if ((*logged)++ < KC_SPLIT_MAXLOG)
+            kc_fail("  %s gemm m=%ld g=%ld h=%ld k=%ld: guard zone overwritten (split calls)",
+                    isa, (long)m, (long)g, (long)h, (long)k);
+        fail = 1;
+    }
+    kc_buf_free(&a), kc_buf_free(&w), kc_buf_free(&bias), kc_buf_free(&packed);
+    kc_buf_free(&c0), kc_buf_free(&c1);
+    return fail;
+}
+
+/* The gemm split grid; returns the number of failing cases. */
+KC_UNUSED static int kc_run_split_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr) {
+    int fails = 0, cases = 0, logged = 0;
+    for (int64_t g = 1; g <= 4; g++)
+        for (int hi = 0; hi < KC_LEN(kc_split_sizes); hi++)
+            for (int ki = 0; ki < KC_LEN(kc_split_sizes); ki++)
+                for (int64_t m = 1; m <= KC_SPLIT_MAXN; m++, cases++)
+                    fails += kc_split_gemm_case(isa, fn, nr, m, g, kc_split_sizes[hi],
+                                                kc_split_sizes[ki], &logged);
+    if (fails)
+        kc_fail("  %s gemm: %d of %d shapes depend on how rows or units are split", isa, fails,
+                cases);
+    return fails;
+}
+
 /* The gemm grid: g 1..4 x every 3rd (h, k), then large shapes. */
 KC_UNUSED static int kc_run_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
                                  const kc_profile *p) {
@@ -279,6 +409,7 @@ KC_UNUSED static int kc_run_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
     fails += kc_check_gemm(isa, fn, nr, p, 2, 3, 70, 1000);
     fails += kc_check_gemm(isa, fn, nr, p, 64, 4, 64, 33);
     if (p->extra_shapes) fails += kc_check_gemm(isa, fn, nr, p, 25, 2, 100, 17);
+    fails += kc_run_split_gemm(isa, fn, nr);
     return fails;
 }
 
@@ -438,6 +569,151 @@ KC_UNUSED static int kc_check_step(const char *isa, const char *field, rnnkit_st
     return fails;
 }
 
+/* Cell variants of the step split grid (bitwise split invariance, above
+ * kc_run_split_gemm). passes: GRU lbr=0 split calls run gru_pass 1 over
+ * every (row, unit) range, then gru_pass 2 over every range; otherwise
+ * (gru_pass 0) GRU lbr=0 calls always cover every unit. */
+typedef struct {
+    const char *what;
+    int peep, lbr, bhn, passes;
+    float clip;
+} kc_split_variant;
+
+/* Rows [r0, r1) x units [jb, je) of one step, pass gru_pass, into full-size
+ * outputs (scratch rows r0.. of sc). */
+KC_UNUSED static void kc_split_call(rnnkit_step_fn *fn, int nr, const kc_step_in *in,
+                                    const kc_split_variant *v, int gru_pass, int64_t r0,
+                                    int64_t r1, int64_t jb, int64_t je, kc_step_out *out) {
+    rnnkit_step_args a;
+    memset(&a, 0, sizeof a);
+    a.nr = nr, a.n = r1 - r0, a.h = in->H, a.k = in->K, a.j_begin = jb, a.j_end = je;
+    a.w = in->w.p, a.w_n = in->wn.p, a.xp = in->xp.p + r0 * in->ld_xp, a.ld_xp = in->ld_xp;
+    a.h_prev = in->hp.p + r0 * in->ld_hp, a.ld_h_prev = in->ld_hp;
+    a.c_prev = in->cp.p + r0 * in->H;
+    a.h_out = out->ho.p + r0 * in->ld_ho, a.ld_h_out = in->ld_ho;
+    a.c_out = out->co.p + r0 * in->H;
+    a.b_hn = v->bhn ? in->bhn.p : NULL, a.peep = v->peep ? in->peep.p : NULL;
+    a.clip = v->clip, a.linear_before_reset = v->lbr;
+    a.default_act = 1, a.scratch = out->sc.p + r0 * in->K, a.gru_pass = gru_pass;
+    fn(&a);
+}
+
+/* One step shape: one call over all n rows and units vs the splits below.
+ * Returns 1 if any split differs. */
+KC_UNUSED static int kc_split_step_case(const char *isa, const char *field, rnnkit_step_fn *fn,
+                                        int nr, const kc_split_variant *v, int64_t n,
+                                        int64_t H, int64_t K, int *logged) {
+    const int is_gru = !strcmp(field, "gru_step"), is_lstm = !strcmp(field, "lstm_step");
+    const int G = kc_gates_of(field), Gw = is_gru ? 2 : G;
+    /* GRU lbr=0 with gru_pass 0 needs every unit in each call. */
+    const int whole_units = is_gru && !v->lbr && !v->passes;
+    const int passes = is_gru && !v->lbr && v->passes;
+    kc_step_in in;
+    in.H = H, in.K = K, in.ld_xp = G * H + 1, in.ld_hp = K + 2, in.ld_ho = H + 1;
+    kc_buf wraw = kc_buf_new((size_t)(Gw * H * K), 1, -0.5f, 0.5f);
+    kc_buf wnraw = kc_buf_new((size_t)(H * K), 1, -0.5f, 0.5f);
+    in.w = kc_buf_new(rnnkit_packed_floats(nr, Gw, H, K), 0, 0, 0);
+    in.wn = kc_buf_new(rnnkit_packed_floats(nr, 1, H, K), 0, 0, 0);
+    rnnkit_f32_pack_gates__scalar(nr, Gw, H, K, wraw.p, in.w.p);
+    rnnkit_f32_pack_gates__scalar(nr, 1, H, K, wnraw.p, in.wn.p);
+    in.xp = kc_buf_new((size_t)(n * in.ld_xp), 1, -3, 3);
+    in.hp = kc_buf_new((size_t)(n * in.ld_hp), 1, -1, 1);
+    in.cp = kc_buf_new((size_t)(n * H), 1, -2, 2);
+    in.peep = kc_buf_new((size_t)(3 * H), 1, -1, 1);
+    in.bhn = kc_buf_new((size_t)H, 1, -1, 1);
+    kc_step_out out[2];
+    for (int i = 0; i < 2; i++) {
+        out[i].ho = kc_buf_new((size_t)(n * in.ld_ho), 0, 0, 0);
+        out[i].co = kc_buf_new((size_t)(n * H), 0, 0, 0);
+        out[i].sc = kc_buf_new((size_t)(n * K), 0, 0, 0);
+    }
+    kc_split_call(fn, nr, &in, v, 0, 0, n, 0, H, &out[0]);
+    /* Splits: {rows how, units how} (kc_row_split, kc_unit_split). {0, 0}
+     * is the reference call itself, except as two passes. */
+    static const int splits[][2] = {{1, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 2}, {0, 0}};
+    int fail = 0;
+    int64_t rb[KC_SPLIT_MAXN], re[KC_SPLIT_MAXN], jb[KC_SPLIT_MAXPARTS], je[KC_SPLIT_MAXPARTS];
+    for (int s = 0; s < KC_LEN(splits) && !fail; s++) {
+        if (whole_units && splits[s][1]) continue;
+        if (!passes && !splits[s][0] && !splits[s][1]) continue;
+        int nrow = kc_row_split(n, splits[s][0], rb, re);
+        int nunit = kc_unit_split(H, nr, splits[s][1], jb, je);
+        kc_step_out *o1 = &out[1];
+        for (size_t i = 0; i < o1->ho.n; i++) o1->ho.p[i] = kc_sentinel();
+        for (size_t i = 0; i < o1->co.n; i++) o1->co.p[i] = kc_sentinel();
+        for (size_t i = 0; i < o1->sc.n; i++) o1->sc.p[i] = kc_sentinel();
+        for (int pass = passes ? 1 : 0; pass <= (passes ? 2 : 0); pass++)
+            for (int r = 0; r < nrow; r++)
+                for (int u = 0; u < nunit; u++)
+                    kc_split_call(fn, nr, &in, v, pass, rb[r], re[r], jb[u], je[u], o1);
+        int64_t dh = kc_first_diff(out[0].ho.p, o1->ho.p, (int64_t)o1->ho.n);
+        int64_t dc = is_lstm ? kc_first_diff(out[0].co.p, o1->co.p, (int64_t)o1->co.n) : -1;
+        if (dh >= 0 || dc >= 0) {
+            fail = 1;
+            int isc = dh < 0;
+            int64_t d = isc ? dc : dh, ld = isc ? H : in.ld_ho;
+            if ((*logged)++ < KC_SPLIT_MAXLOG)
+                kc_fail("  %s %s (%s) n=%ld H=%ld K=%ld: %s[%ld][%ld] = %.9g in one call, "
+                        "%.9g with %s%s%s (must be bitwise equal)",
+                        isa, field, v->what, (long)n, (long)H, (long)K, isc ? "c" : "h",
+                        (long)(d / ld), (long)(d % ld), isc ? out[0].co.p[d] : out[0].ho.p[d],
+                        isc ? o1->co.p[d] : o1->ho.p[d],
+                        splits[s][0] ? "each row alone" : "all rows",
+                        splits[s][1] == 1   ? ", one unit block per call"
+                        : splits[s][1] == 2 ? ", units split 1, 2, rest blocks"
+                        : splits[s][1] == 3 ? ", units split 3, rest blocks"
+                                            : "",
+                        passes ? ", gru_pass 1 then 2" : "");
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (!kc_guard_ok(&out[i].ho) || !kc_guard_ok(&out[i].co) || !kc_guard_ok(&out[i].sc)) {
+            if ((*logged)++ < KC_SPLIT_MAXLOG)
+                kc_fail("  %s %s (%s) n=%ld H=%ld K=%ld: guard zone overwritten", isa, field,
+                        v->what, (long)n, (long)H, (long)K);
+            fail = 1;
+        }
+    kc_buf_free(&wraw), kc_buf_free(&wnraw), kc_buf_free(&in.w), kc_buf_free(&in.wn);
+    kc_buf_free(&in.xp), kc_buf_free(&in.hp), kc_buf_free(&in.cp), kc_buf_free(&in.peep);
+    kc_buf_free(&in.bhn);
+    for (int i = 0; i < 2; i++)
+        kc_buf_free(&out[i].ho), kc_buf_free(&out[i].co), kc_buf_free(&out[i].sc);
+    return fail;
+}
+
+/* The step split grid of one kernel: its cell variants x H, K in
+ * kc_split_sizes (GRU: K = H) x n = 1..KC_SPLIT_MAXN. Returns the number
+ * of failing cases, with a count per variant on the logger. */
+KC_UNUSED static int kc_run_split_steps(const char *isa, const char *field, rnnkit_step_fn *fn,
+                                        int nr) {
+    static const kc_split_variant rnn[] = {{"plain", 0, 0, 0, 0, 0.0f},
+                                           {"clip", 0, 0, 0, 0, 0.5f}};
+    static const kc_split_variant lstm[] = {{"no peepholes", 0, 0, 0, 0, 0.0f},
+                                            {"peepholes, clip", 1, 0, 0, 0, 0.8f}};
+    static const kc_split_variant gru[] = {{"lbr=1", 0, 1, 1, 0, 0.0f},
+                                           {"lbr=0, gru_pass 0", 0, 0, 0, 0, 0.0f},
+                                           {"lbr=0, gru_pass 1 then 2", 0, 0, 0, 1, 0.0f}};
+    const int is_gru = !strcmp(field, "gru_step"), is_lstm = !strcmp(field, "lstm_step");
+    const kc_split_variant *vs = is_gru ? gru : is_lstm ? lstm : rnn;
+    const int nv = is_gru ? KC_LEN(gru) : is_lstm ? KC_LEN(lstm) : KC_LEN(rnn);
+    int fails = 0, logged = 0;
+    for (int vi = 0; vi < nv; vi++) {
+        int vf = 0, cases = 0;
+        for (int hi = 0; hi < KC_LEN(kc_split_sizes); hi++)
+            for (int ki = 0; ki < KC_LEN(kc_split_sizes); ki++) {
+                if (is_gru && ki != hi) continue; /* GRU: K = H */
+                for (int64_t n = 1; n <= KC_SPLIT_MAXN; n++, cases++)
+                    vf += kc_split_step_case(isa, field, fn, nr, &vs[vi], n, kc_split_sizes[hi],
+                                             kc_split_sizes[ki], &logged);
+            }
+        if (vf)
+            kc_fail("  %s %s (%s): %d of %d shapes depend on how rows or units are split", isa,
+                    field, vs[vi].what, vf, cases);
+        fails += vf;
+    }
+    return fails;
+}
+
 /* The step grid: every 2nd (h, k) with cycling options and sub-ranges,
  * every option set on shapes with a tail block, then large shapes. */
 KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_step_fn *fn,
@@ -485,6 +761,7 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
     big.je = 70;
     big.lbr = 0;
     fails += kc_check_step(isa, field, fn, ref, nr, p, 5, 70, is_gru ? 70 : 1000, &big);
+    fails += kc_run_split_steps(isa, field, fn, nr);
     return fails;
 }
 

@@ -25,6 +25,8 @@
  *  - exp, sigmoid, tanh on every 4099th float bit pattern plus special
  *    values against libm in double, with the ULP bounds stated in
  *    simd/arm/neon/neon-math.h, and lengths 0..70 for tails/in-place;
+ *  - bitwise split invariance of every NEON gemm and step (run_split):
+ *    each row alone and unit sub-ranges give the same bits as one call;
  *  - rnnkit_forward of models created under rnnkit_isa_select("neon")
  *    against the same models under "scalar".
  */
@@ -41,6 +43,13 @@
 
 #include "rnnkit.h"
 #include "simd/kernels.h"
+
+/* The bitwise split grid (kc_run_split_gemm / kc_run_split_steps) is the
+ * one of the x86 kernel tests, shared through tests/kernel_check.h. */
+static void kc_print_line(const char *line) { printf("%s\n", line); }
+#define KC_LOGGER kc_print_line
+#define KC_NOTE kc_print_line
+#include "kernel_check.h"
 
 static int g_pass, g_fail;
 static const char *volatile g_current = "start"; /* for the SIGSEGV message */
@@ -508,6 +517,38 @@ static int run_kernels(void) {
 }
 #undef RNNKIT_KERNEL
 
+/* ---------------- bitwise split invariance ---------------- */
+/*
+ * The driver splits a step among threads by batch rows and by unit ranges
+ * at multiples of nr, and the input projection by gemm rows, so a kernel
+ * must give BITWISE the same element whatever rows or units share its
+ * call: one fixed FMA chain over k per element, in whatever tile the row
+ * lands (4-row tile or leftover rows) and whatever the unit range. For
+ * every NEON gemm and step (RNN tanh and relu, LSTM with and without
+ * peepholes, GRU lbr=1, lbr=0 with gru_pass 0 and with pass 1 then pass 2
+ * per range), K and H in {1, 3, 17, 33, 67}, batch n = 1..9: all n rows
+ * in one call vs each row alone (n = 1, pointers offset to the row), vs
+ * unit ranges [j_begin, j_end) split at several multiples of nr covering
+ * [0, h), and both combined; memcmp of h_out and c_out (kernel_check.h).
+ * Single-threaded like everything here: the split calls are made one
+ * after the other, since qemu-user here hangs in pthread_create (a real
+ * thread team cannot be run under it).
+ */
+static void run_split(void) {
+    for (int i = 0; i < KC_LEN(kc_kernels); i++) {
+        const kc_kernel *e = &kc_kernels[i];
+        if (strcmp(e->isa, "neon")) continue;
+        int fails;
+        g_current = e->field;
+        if (e->gemm) fails = kc_run_split_gemm(e->isa, e->gemm, g_nr);
+        else if (e->step) fails = kc_run_split_steps(e->isa, e->field, e->step, g_nr);
+        else continue;
+        CHECK(fails == 0, "%s: %d shapes not bitwise equal when rows or units are split", e->field,
+              fails);
+        printf("split %-14s %s\n", e->field, fails ? "FAILED" : "ok");
+    }
+}
+
 /* ---------------- end to end ---------------- */
 typedef struct e2e_spec {
     const char *what;
@@ -667,6 +708,7 @@ int main(void) {
     signal(SIGSEGV, on_segv);
     int nk = run_kernels();
     CHECK(nk > 0, "no NEON kernels in simd/kernels.inc");
+    run_split();
     run_e2e_all();
     printf("%d passed, %d failed\n", g_pass, g_fail);
     return g_fail ? 1 : 0;

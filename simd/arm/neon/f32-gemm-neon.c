@@ -1,15 +1,17 @@
 /*
  * NEON gate-blocked GEMM over packed weights (nr = 8):
- * C[i, g*h + j] = bias + sum_k A[i,k] W_g[j][k], k summed in order (FMA).
+ * C[i, g*h + j] = bias + sum_k A[i,k] W_g[j][k], k summed in order (FMA),
+ * one chain per element whatever the tile (rk_panel_mac), so a row gives
+ * the same bits alone or with others.
  * Tile: 4 rows of A x 16 columns of a panel (4 q-registers = 16
  * accumulators); a panel of g gates is 8g columns, walked in chunks of 16
  * and a last chunk of 8 when g is odd; for each chunk all rows of A pass
- * (rows past a multiple of 4 run the same tile with 3, 2 or 1 rows). A is read 4 floats at a time while 4
- * remain in the row, then one at a time; packed panels are read whole
- * (zero-padded by the packer); C and bias are written/read only for units
- * j < h (the last partial block goes through bounded copies). No alignment
- * assumed. Other nr (weights packed for another table) go to the scalar
- * kernel.
+ * (rows past a multiple of 4 run the same tile with 3, 2 or 1 rows). A is
+ * read 4 floats at a time while 4 remain in the row, then one at a time;
+ * packed panels are read whole (zero-padded by the packer); C and bias
+ * are written/read only for units j < h (the last partial block goes
+ * through bounded copies). No alignment assumed. Other nr (weights packed
+ * for another table) go to the scalar kernel.
  */
 #include "neon-util.h"
 
@@ -18,8 +20,9 @@ RK_NEON_INLINE void gemm_tile(const int MR, const int NQ, int64_t g, int64_t h, 
                               int64_t b, const float *bias, float *c, int64_t ldc) {
     const float *x[4];
     for (int r = 0; r < MR; r++) x[r] = a + (size_t)r * (size_t)lda;
+    const float *pc = p + 4 * q0;
     float32x4_t acc[16];
-    rk_panel_mac(MR, NQ, 1, k, p + 4 * q0, g * RK_NEON_NR, x, acc);
+    rk_panel_mac(MR, 1, NQ, k, &pc, g * RK_NEON_NR, x, acc);
     for (int q = 0; q < NQ; q++) {
         int64_t t = 4 * (q0 + q);           /* column inside the panel */
         int64_t gg = t / RK_NEON_NR;        /* gate */

@@ -2,8 +2,10 @@
  * NEON fused LSTM step (semantics in simd/kernels.h), nr = 8.
  * Tile: 2 batch rows x one panel of 8 units x 4 gates = 16 accumulators,
  * each weight q-register loaded once per k for both rows; an odd last row
- * runs the 1-row tile (8 accumulators). The recurrent sums run over k in
- * order with FMA; then the cell update (peepholes, clip, input_forget,
+ * runs the 1-row tile (8 accumulators). Each recurrent sum is one FMA
+ * chain over k in order (rk_panel_mac), the same in either tile, so a
+ * row's result does not depend on the batch size, its place in it or the
+ * unit range; then the cell update (peepholes, clip, input_forget,
  * sigmoid/tanh from neon-math.h) happens in registers. The last block of
  * the unit range may be partial: xp, c_prev, peepholes, h_out and c_out
  * are then read/written only for units < j_end through bounded copies;
@@ -46,7 +48,7 @@ RK_NEON_INLINE void lstm_rows(const int MR, const rnnkit_step_args *a, int64_t r
     for (int64_t j0 = a->j_begin; j0 < a->j_end; j0 += RK_NEON_NR) {
         const float *p = a->w + (size_t)(j0 / RK_NEON_NR) * (size_t)K * 4 * RK_NEON_NR;
         float32x4_t acc[16];
-        rk_panel_mac(MR, 8, 1, K, p, 4 * RK_NEON_NR, hp, acc);
+        rk_panel_mac(MR, 1, 8, K, &p, 4 * RK_NEON_NR, hp, acc);
         for (int r = 0; r < MR; r++) {
             size_t row = (size_t)(r0 + r);
             const float *xp = a->xp + row * (size_t)a->ld_xp;

@@ -1,40 +1,60 @@
 /*
  * NEON fused Elman RNN steps, tanh and relu (semantics in
- * simd/kernels.h), nr = 8. Tile: 4 batch rows x one panel of 8 units = 8
- * accumulators sharing each weight load; 3, 2 or 1 leftover rows run the
- * same tile with the k loop split over 1, 2 or 4 accumulator sets so there
- * are always 6-8 independent FMA chains (sets added at the end). The last
- * block may be partial: xp and h_out are read/written only for units <
- * j_end through bounded copies; packed panels are read whole
- * (zero-padded). h_prev is read for k < K only. No alignment assumed.
- * relu is FMAX(x, 0): NaN stays NaN and -0 gives +0, as the scalar one.
- * Non-default activations or another nr go to the scalar kernel.
+ * simd/kernels.h), nr = 8. Tile: MR batch rows x NB blocks of 8 units =
+ * MR*NB*2 accumulators sharing each weight load: 4 or 3 rows x 1 block,
+ * 2 rows x 2 blocks, 1 row x 4 blocks (GEMV), so there are always 6-8
+ * independent FMA chains; a unit range whose block count is not a
+ * multiple of NB ends with tiles of 2 and 1 blocks. Each element is one
+ * FMA chain over k in order (rk_panel_mac) whatever the tile, so a row's
+ * result does not depend on the batch size, its place in it or the unit
+ * range. The last block may be partial: xp and h_out are read/written
+ * only for units < j_end through bounded copies; packed panels are read
+ * whole (zero-padded). h_prev is read for k < K only. No alignment
+ * assumed. relu is FMAX(x, 0): NaN stays NaN and -0 gives +0, as the
+ * scalar one. Non-default activations or another nr go to the scalar
+ * kernel.
  */
 #include "neon-util.h"
 
-RK_NEON_INLINE void rnn_rows(const int MR, const int RELU, const rnnkit_step_args *a,
-                             int64_t r0) {
+/* Rows r0..r0+MR-1 (h_prev rows hp) x the NB blocks from unit j0. */
+RK_NEON_INLINE void rnn_tile(const int MR, const int NB, const int RELU,
+                             const rnnkit_step_args *a, const float *const *hp, int64_t r0,
+                             int64_t j0) {
     const int64_t K = a->k;
-    const int KS = MR == 1 ? 4 : (MR == 2 ? 2 : 1);
-    const float *hp[4];
-    for (int r = 0; r < MR; r++) hp[r] = a->h_prev + (size_t)(r0 + r) * (size_t)a->ld_h_prev;
-    for (int64_t j0 = a->j_begin; j0 < a->j_end; j0 += RK_NEON_NR) {
-        const float *p = a->w + (size_t)(j0 / RK_NEON_NR) * (size_t)K * RK_NEON_NR;
-        float32x4_t acc[16];
-        rk_panel_mac(MR, 2, KS, K, p, RK_NEON_NR, hp, acc);
-        for (int r = 0; r < MR; r++) {
-            size_t row = (size_t)(r0 + r);
-            const float *xp = a->xp + row * (size_t)a->ld_xp;
-            float *ho = a->h_out + row * (size_t)a->ld_h_out;
+    const float *p[4];
+    for (int b = 0; b < NB; b++)
+        p[b] = a->w + (size_t)(j0 / RK_NEON_NR + b) * (size_t)K * RK_NEON_NR;
+    float32x4_t acc[16];
+    rk_panel_mac(MR, NB, 2, K, p, RK_NEON_NR, hp, acc);
+    for (int r = 0; r < MR; r++) {
+        size_t row = (size_t)(r0 + r);
+        const float *xp = a->xp + row * (size_t)a->ld_xp;
+        float *ho = a->h_out + row * (size_t)a->ld_h_out;
+        for (int b = 0; b < NB; b++)
             for (int q = 0; q < 2; q++) {
-                int64_t j = j0 + 4 * q, cnt = a->j_end - j;
+                int64_t j = j0 + b * RK_NEON_NR + 4 * q, cnt = a->j_end - j;
                 if (cnt <= 0) break;
-                float32x4_t x = rk_clip(vaddq_f32(acc[r * 2 + q], rk_ld_part(xp + j, cnt)), a->clip);
+                float32x4_t x = rk_clip(
+                    vaddq_f32(acc[(r * NB + b) * 2 + q], rk_ld_part(xp + j, cnt)), a->clip);
                 x = RELU ? vmaxq_f32(x, vdupq_n_f32(0.0f)) : rk_tanh_f32x4(x);
                 rk_st_part(ho + j, cnt, x);
             }
-        }
     }
+}
+
+RK_NEON_INLINE void rnn_rows(const int MR, const int RELU, const rnnkit_step_args *a,
+                             int64_t r0) {
+    const int NB = MR == 1 ? 4 : (MR == 2 ? 2 : 1);
+    const float *hp[4];
+    for (int r = 0; r < MR; r++) hp[r] = a->h_prev + (size_t)(r0 + r) * (size_t)a->ld_h_prev;
+    const int64_t nb = rk_blocks(a);
+    int64_t b = 0;
+    for (; b + NB <= nb; b += NB) rnn_tile(MR, NB, RELU, a, hp, r0, a->j_begin + b * RK_NEON_NR);
+    if (NB > 2 && b + 2 <= nb) {
+        rnn_tile(MR, 2, RELU, a, hp, r0, a->j_begin + b * RK_NEON_NR);
+        b += 2;
+    }
+    if (b < nb) rnn_tile(MR, 1, RELU, a, hp, r0, a->j_begin + b * RK_NEON_NR);
 }
 
 RK_NEON_INLINE void rnn_step(const int RELU, const rnnkit_step_args *a) {

@@ -5,8 +5,9 @@
  *
  * Row block nr = 8 hidden units = 2 q-registers per gate: an LSTM panel is
  * 8 q-registers per k, so two batch rows share every weight load with 16
- * accumulators (GRU and RNN, with fewer gates, block more rows or split k
- * over several accumulator sets to hide the FMA latency).
+ * accumulators (GRU and RNN, with fewer gates, take more rows or, for few
+ * rows, several blocks of units at once, to have ~8 independent FMA chains
+ * that hide the FMA latency; k is never split, see rk_panel_mac).
  */
 #ifndef RNNKIT_NEON_UTIL_H
 #define RNNKIT_NEON_UTIL_H
@@ -40,34 +41,48 @@ RK_NEON_INLINE void rk_st_part(float *p, int64_t c, float32x4_t v) {
 }
 
 /*
- * acc[r*NQ + q] = sum_k x[r][k] * p[k*ldp + 4q .. 4q+3] for MR rows and NQ
- * q-registers, k in order. KS > 1 spreads consecutive k over KS sets of
- * accumulators (summed at the end) so a single row still has enough
- * independent FMA chains. MR, NQ, KS are compile-time constants at every
- * call site; KS*MR*NQ <= 16 and MR <= 4. Reads exactly K*ldp floats of
- * the panel (less the unused tail of the last row) and x[r][0..K-1].
+ * acc[(r*NB + b)*NQ + q] = sum_k x[r][k] * p[b][k*ldp + 4q .. 4q+3] for MR
+ * rows, NB panels p[b] (blocks of units, all of stride ldp) and NQ
+ * q-registers per panel, as ONE chain of fused multiply-adds per element,
+ * k = 0, 1, ..., K-1, starting from +0:
+ *   acc = 0; acc = fma(x[r][k], p[b][k][q], acc) for each k.
+ * That is the only way any NEON kernel sums over k, whatever MR, NB or the
+ * unit range, so an output element is a fixed function of its inputs and
+ * results do not depend on how the driver splits rows or units among
+ * threads (the x86 kernels do the same, simd/x86/tile.h). Independent FMA
+ * chains come from independent elements, never from splitting k: a tile
+ * of few rows takes several blocks at once (MR*NB*NQ chains).
+ * MR, NB, NQ are compile-time constants at every call site;
+ * MR*NB*NQ <= 16, MR <= 4, NB <= 4. Reads x[r][0..K-1] and, of each
+ * panel, the NQ q-registers of each of its K rows.
  */
-#define RK_MAC_LANE(L)                                                               \
-    do {                                                                             \
-        const float *pp_ = p + (k + (L)) * ldp;                                      \
-        float32x4_t *as_ = t_ + ((L) % KS) * MR * NQ;                                \
-        for (int q = 0; q < NQ; q++) {                                               \
-            float32x4_t w_ = vld1q_f32(pp_ + 4 * q);                                 \
-            for (int r = 0; r < MR; r++)                                             \
-                as_[r * NQ + q] = vfmaq_laneq_f32(as_[r * NQ + q], w_, xv[r], (L));  \
-        }                                                                            \
+#define RK_MAC_LANE(L)                                                                    \
+    do {                                                                                  \
+        for (int b = 0; b < NB; b++) {                                                    \
+            const float *pp_ = pb[b] + (k + (L)) * ldp;                                   \
+            for (int q = 0; q < NQ; q++) {                                                \
+                float32x4_t w_ = vld1q_f32(pp_ + 4 * q);                                  \
+                for (int r = 0; r < MR; r++)                                              \
+                    t_[(r * NB + b) * NQ + q] =                                           \
+                        vfmaq_laneq_f32(t_[(r * NB + b) * NQ + q], w_, xv[r], (L));       \
+            }                                                                             \
+        }                                                                                 \
     } while (0)
 
-RK_NEON_INLINE void rk_panel_mac(const int MR, const int NQ, const int KS, int64_t K,
-                                 const float *p, int64_t ldp, const float *const *x,
+RK_NEON_INLINE void rk_panel_mac(const int MR, const int NB, const int NQ, int64_t K,
+                                 const float *const *p, int64_t ldp, const float *const *x,
                                  float32x4_t *acc) {
     /* A local array indexed only by constants once unrolled, so it lives
      * in registers; acc (whose address escapes) is written once at the
      * end. */
     float32x4_t t_[16];
-    for (int i = 0; i < KS * MR * NQ; i++) t_[i] = vdupq_n_f32(0.0f);
+    const float *pb[4];
+    for (int b = 0; b < NB; b++) pb[b] = p[b];
+    for (int i = 0; i < MR * NB * NQ; i++) t_[i] = vdupq_n_f32(0.0f);
     float32x4_t xv[4];
     int64_t k = 0;
+    /* 4 k per x load (one lane each, in order), then one k at a time: the
+     * same chain either way. */
     for (; k + 4 <= K; k += 4) {
         for (int r = 0; r < MR; r++) xv[r] = vld1q_f32(x[r] + k);
         RK_MAC_LANE(0);
@@ -79,9 +94,12 @@ RK_NEON_INLINE void rk_panel_mac(const int MR, const int NQ, const int KS, int64
         for (int r = 0; r < MR; r++) xv[r] = vdupq_n_f32(x[r][k]);
         RK_MAC_LANE(0);
     }
-    for (int s = 1; s < KS; s++)
-        for (int i = 0; i < MR * NQ; i++) t_[i] = vaddq_f32(t_[i], t_[s * MR * NQ + i]);
-    for (int i = 0; i < MR * NQ; i++) acc[i] = t_[i];
+    for (int i = 0; i < MR * NB * NQ; i++) acc[i] = t_[i];
+}
+
+/* Blocks of nr units in [j_begin, j_end). */
+RK_NEON_INLINE int64_t rk_blocks(const rnnkit_step_args *a) {
+    return (a->j_end - a->j_begin + RK_NEON_NR - 1) / RK_NEON_NR;
 }
 
 /* Clamp to [-clip, clip] when clip > 0; NaN stays NaN (FMAX/FMIN). */
