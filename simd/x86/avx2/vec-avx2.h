@@ -45,6 +45,8 @@ RNNKIT_VINLINE V vcopysign(V mag, V s) {
 }
 RNNKIT_VINLINE VM vlt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 RNNKIT_VINLINE V vsel(VM m, V t, V f) { return _mm256_blendv_ps(f, t, m); }
+/* Any lane of the mask set. */
+RNNKIT_VINLINE int vany(VM m) { return _mm256_movemask_ps(m) != 0; }
 RNNKIT_VINLINE V vround(V x) {
     return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }

@@ -47,6 +47,8 @@ RNNKIT_VINLINE V vcopysign(V mag, V s) {
 }
 RNNKIT_VINLINE VM vlt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
 RNNKIT_VINLINE V vsel(VM m, V t, V f) { return _mm512_mask_blend_ps(m, f, t); }
+/* Any lane of the mask set. */
+RNNKIT_VINLINE int vany(VM m) { return m != 0; }
 RNNKIT_VINLINE V vround(V x) {
     return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
