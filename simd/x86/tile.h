@@ -119,7 +119,7 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
 #define RNNKIT_TC_(M, N, S)                                               \
     case (M)*16 + (N):                                                    \
         if ((M) > RNNKIT_TILE_MR) break;                                  \
-        rnnkit_mk(M, N, (S) != 0, (S) > 0 ? (S) : 0, K, a, lda, p, s, out); \
+        rnnkit_mk(M, N, (S) != 0, (M) <= 2 && (S) > 0 ? (S) : 0, K, a, lda, p, s, out); \
         break;
 /* The tile shapes the kernels use: 1 x 1..8, 2 x 1..4, 3..TILE_MR x 1..2
  * (rnnkit_nvmax). */
@@ -155,10 +155,13 @@ RNNKIT_TILE_SWITCH_(rnnkit_tile_s3, 3 * RNNKIT_VW)
 RNNKIT_TILE_SWITCH_(rnnkit_tile_s4, 4 * RNNKIT_VW)
 
 /* rnnkit_mk with constant MR = mr, NV = nv (nv <= rnnkit_nvmax(mr),
- * mr <= RNNKIT_TILE_MR): columns sharing a panel stride of 1..4 vectors
- * (every panel: G gates of VW units) run with that stride as a constant
- * (1 x 8 GEMV tile: 8 pointer increments per k became 2, the k loop 19 ->
- * 12 instructions per k, counted with callgrind). */
+ * mr <= RNNKIT_TILE_MR). In 1- and 2-row tiles, columns sharing a panel
+ * stride of 1..4 vectors (every panel: G gates of VW units) run with that
+ * stride as a constant (1 x 8 GEMV tile: 8 pointer increments per k
+ * became 2, 22 -> 18 instructions per k with the tile's set-up, counted
+ * with callgrind). Taller tiles keep the runtime stride: with the
+ * constant, GCC's schedule of the 6 x 2 tile ran 6-9 % slower (gemm m 400,
+ * H 512 and 1024, old and new code interleaved in one process). */
 RNNKIT_VINLINE void rnnkit_tile_run(int64_t mr, int nv, int64_t K, const float *a, int64_t lda,
                                     const float *const *p, const int64_t *s, float *out) {
     int uni = 1;
