@@ -1,0 +1,122 @@
+/*
+ * Old and new x86 kernels in ONE process, interleaved round by round, so
+ * that the drift of a shared machine (10-30 % between runs minutes apart)
+ * hits both alike. Built by scripts/ab-kernels.sh from two git revisions:
+ * the AVX2 gemm and LSTM step of each, symbols renamed to *_old / *_new.
+ * Prints best and median GFLOP/s (gemm m 400, LSTM step batch 64) and ns
+ * per step (LSTM step, batch 1 and 8, chained: each step reads the last
+ * one's h and c). Usage: ab_kernels [H ...] (default 32 512 1024).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "simd/kernels.h"
+
+void gemm_old(int, int64_t, int64_t, int64_t, int64_t, const float *, int64_t, const float *,
+              const float *, float *, int64_t);
+void gemm_new(int, int64_t, int64_t, int64_t, int64_t, const float *, int64_t, const float *,
+              const float *, float *, int64_t);
+void lstm_old(const rnnkit_step_args *);
+void lstm_new(const rnnkit_step_args *);
+
+#define ROUNDS 15
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+static float *rnd(size_t n) {
+    float *p = aligned_alloc(64, (n * 4 + 63) / 64 * 64);
+    if (!p) exit(1);
+    for (size_t i = 0; i < n; i++) p[i] = (float)((rand() % 2001) - 1000) * 1e-4f;
+    return p;
+}
+static int cmpd(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* t[v][r] seconds per call of variant v (0 old, 1 new) in round r. */
+static void report(const char *what, double t[2][ROUNDS], double flops) {
+    for (int v = 0; v < 2; v++) {
+        qsort(t[v], ROUNDS, sizeof(double), cmpd);
+        if (flops > 0)
+            printf("%-28s %s  best %7.1f  median %7.1f GFLOP/s\n", what, v ? "new" : "old",
+                   flops / t[v][0] * 1e-9, flops / t[v][ROUNDS / 2] * 1e-9);
+        else
+            printf("%-28s %s  best %9.1f  median %9.1f ns/step\n", what, v ? "new" : "old",
+                   t[v][0] * 1e9, t[v][ROUNDS / 2] * 1e9);
+    }
+}
+
+static void run_gemm(int H) {
+    const int M = 400, K = H;
+    float *w = rnd((size_t)4 * H * K), *a = rnd((size_t)M * K), *bias = rnd((size_t)4 * H),
+          *c = rnd((size_t)M * 4 * H);
+    double t[2][ROUNDS];
+    for (int r = 0; r < ROUNDS; r++)
+        for (int v = 0; v < 2; v++) {
+            double t0 = now();
+            for (int i = 0; i < 3; i++)
+                (v ? gemm_new : gemm_old)(8, M, 4, H, K, a, K, w, bias, c, 4 * H);
+            t[v][r] = (now() - t0) / 3;
+        }
+    char name[64];
+    snprintf(name, sizeof name, "gemm m400 G4 H=K=%d", H);
+    report(name, t, 2.0 * M * 4 * H * K);
+    free(w), free(a), free(bias), free(c);
+}
+
+/* Chained LSTM steps, batch n: step i reads h, c of step i-1. */
+static void run_lstm(int H, int n, int steps, int as_flops) {
+    const int K = H;
+    float *w = rnd((size_t)4 * H * K), *xp = rnd((size_t)n * 4 * H * 8);
+    float *h[2] = {rnd((size_t)n * H), rnd((size_t)n * H)}, *c[2] = {rnd((size_t)n * H), rnd((size_t)n * H)};
+    rnnkit_step_args s;
+    memset(&s, 0, sizeof s);
+    s.nr = 8, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w;
+    s.ld_xp = 4 * H, s.ld_h_prev = K, s.ld_h_out = H, s.default_act = 1;
+    double t[2][ROUNDS];
+    for (int r = 0; r < ROUNDS; r++)
+        for (int v = 0; v < 2; v++) {
+            double t0 = now();
+            for (int i = 0; i < steps; i++) {
+                s.xp = xp + (size_t)(i & 7) * n * 4 * H;
+                s.h_prev = h[i & 1], s.c_prev = c[i & 1];
+                s.h_out = h[!(i & 1)], s.c_out = c[!(i & 1)];
+                (v ? lstm_new : lstm_old)(&s);
+            }
+            t[v][r] = (now() - t0) / steps;
+        }
+    char name[64];
+    snprintf(name, sizeof name, "lstm step N=%d H=%d", n, H);
+    report(name, t, as_flops ? 2.0 * n * 4 * H * K : 0);
+    free(w), free(xp), free(h[0]), free(h[1]), free(c[0]), free(c[1]);
+}
+
+int main(int argc, char **argv) {
+    int hs[8] = {32, 512, 1024}, nh = 3;
+    if (argc > 1) {
+        nh = 0;
+        for (int i = 1; i < argc && nh < 8; i++) hs[nh++] = atoi(argv[i]);
+    }
+    for (int i = 0; i < nh; i++) {
+        int H = hs[i];
+        if (H <= 0 || H % 8) {
+            fprintf(stderr, "ab_kernels: H must be a positive multiple of 8\n");
+            return 2;
+        }
+        long w = (long)H * H;
+        run_lstm(H, 1, (int)(2000000 / w > 20000 ? 20000 : (2000000 / w < 20 ? 20 : 2000000 / w)), 0);
+        if (H >= 128) {
+            run_lstm(H, 8, (int)(200000000 / (8 * w) < 10 ? 10 : 200000000 / (8 * w)), 1);
+            run_lstm(H, 64, 10, 1);
+            run_gemm(H);
+        }
+    }
+    return 0;
+}

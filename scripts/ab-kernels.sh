@@ -1,0 +1,36 @@
+#!/bin/sh
+# Compares the AVX2 gemm and LSTM step kernels of two git revisions in ONE
+# process, interleaved round by round (bench/ab/ab_main.c), so that the
+# drift of a shared machine hits both alike. Needs gcc and an x86-64 CPU
+# with AVX2+FMA; builds in a temporary directory, touches nothing else.
+# usage: scripts/ab-kernels.sh OLD_REV [NEW_REV] [H ...]
+#   NEW_REV defaults to the working tree (uncommitted changes included).
+#   H: hidden sizes (multiples of 8), default 32 512 1024.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -ge 1 ] || { echo "usage: $0 OLD_REV [NEW_REV] [H ...]" >&2; exit 2; }
+old=$1; shift
+new=""
+if [ $# -ge 1 ] && git -C "$root" rev-parse --verify -q "$1^{commit}" >/dev/null; then
+    new=$1; shift
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/old" "$tmp/new"
+git -C "$root" archive "$old" simd include | tar -x -C "$tmp/old"
+if [ -n "$new" ]; then
+    git -C "$root" archive "$new" simd include | tar -x -C "$tmp/new"
+else
+    cp -r "$root/simd" "$root/include" "$tmp/new/"
+fi
+flags="-O3 -mavx2 -mfma -mf16c -DNDEBUG"
+for v in old new; do
+    gcc $flags -I"$tmp/$v" -I"$tmp/$v/include" -Drnnkit_f32_gemm__avx2=gemm_$v \
+        -c "$root/bench/ab/ab-gemm.c" -o "$tmp/g_$v.o"
+    gcc $flags -I"$tmp/$v" -I"$tmp/$v/include" -Drnnkit_f32_lstm_step__avx2=lstm_$v \
+        -c "$root/bench/ab/ab-lstm.c" -o "$tmp/l_$v.o"
+done
+gcc -O2 -I"$tmp/new" "$root/bench/ab/ab_main.c" "$tmp"/g_old.o "$tmp"/g_new.o \
+    "$tmp"/l_old.o "$tmp"/l_new.o -o "$tmp/ab_kernels"
+echo "old = $old, new = ${new:-working tree}"
+"$tmp/ab_kernels" "$@"
