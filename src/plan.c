@@ -21,7 +21,10 @@
  *
  * Directions of a bidirectional layer run at once on two groups of threads
  * when there are at least two threads and a direction's estimated time is
- * more than twice the cost of starting the team: they share nothing.
+ * more than twice the cost of starting the team: they share nothing. A
+ * split of one direction must also save more over the T steps than the
+ * team's start. That start costs ~3 us when OpenMP's idle threads spin
+ * (the default) and ~50 us with OMP_WAIT_POLICY=passive (fork_us).
  *
  * GRU with linear_before_reset = 0 splitting units takes a second barrier
  * per step (its n gate needs r*h of every unit): sync is counted twice.
@@ -29,6 +32,7 @@
 #include "plan.h"
 
 #include <sched.h>
+#include <stdlib.h>
 
 #include "status.h"
 
@@ -49,7 +53,14 @@
 #define L3_BYTES (16u << 20)
 #define SYNC_US 0.7
 #define STEP_OVERHEAD_US 0.1 /* loop, pointer set-up, kernel call */
-#define FORK_US 3.0          /* starting an OpenMP team and joining it */
+/* Starting an OpenMP team for one forward and joining it: its threads
+ * spin between parallel regions by default (~3 us), but with
+ * OMP_WAIT_POLICY=passive each forward wakes them through the kernel
+ * (measured with scripts/compare.sh, which sets it: a bidirectional LSTM
+ * H 32, T 63, ~60 us per forward on one thread, took ~20 us more on two
+ * threads than on one, i.e. ~50 us for the team instead of 3). */
+#define FORK_US 3.0
+#define FORK_PASSIVE_US 50.0
 
 static double bw_for(double bytes) {
     if (bytes <= L2_BYTES) return BW_L2;
@@ -59,12 +70,16 @@ static double bw_for(double bytes) {
 
 static double max2(double a, double b) { return a > b ? a : b; }
 
+static double fork_us(void) {
+    const char *w = getenv("OMP_WAIT_POLICY");
+    return w && (w[0] == 'p' || w[0] == 'P') ? FORK_PASSIVE_US : FORK_US;
+}
+
 static atomic_int rk_forced_mode = -1;
 
 void rk_plan_force_mode(int mode) { atomic_store(&rk_forced_mode, mode); }
 
 rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
-    (void)T;
     if (t <= 1) return RK_PAR_NONE;
     const int forced = atomic_load(&rk_forced_mode);
     const int gru_two_pass = m->cell == RNNKIT_CELL_GRU && !m->linear_before_reset;
@@ -83,6 +98,9 @@ rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
     if (blocks >= t)
         units = max2(W / (t * bw_for(W / t) * 1e3), F / (t * PEAK_GFLOPS * 1e3)) +
                 SYNC_US * syncs;
+    /* A split must also win back the team's start over the sequence. */
+    const double best = batch <= units ? batch : units;
+    if ((double)T * (single - best) <= fork_us()) return RK_PAR_NONE;
     if (batch <= units && batch < single) return RK_PAR_BATCH;
     if (units < single) return RK_PAR_UNITS;
     return RK_PAR_NONE;
@@ -102,10 +120,10 @@ static double direction_us(const rnnkit_model *m, int64_t T, int64_t N) {
 rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
     rk_plan p;
     /* Directions at once only when a direction's work outweighs starting
-     * the team (~ FORK_US): tiny speech-size models with short sequences
+     * the team (fork_us()): tiny speech-size models with short sequences
      * stay on one thread. */
     const int forced = atomic_load(&rk_forced_mode) >= 0;
-    p.par_dirs = m->num_dirs == 2 && threads >= 2 && (forced || direction_us(m, T, N) > 2.0 * FORK_US);
+    p.par_dirs = m->num_dirs == 2 && threads >= 2 && (forced || direction_us(m, T, N) > 2.0 * fork_us());
     p.group = p.par_dirs ? threads / 2 : threads;
     if (p.group < 1) p.group = 1;
     p.mode = rk_plan_mode(m, T, N, p.group);
