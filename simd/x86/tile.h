@@ -119,20 +119,22 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
 #define RNNKIT_TC_(M, N, S)                                               \
     case (M)*16 + (N):                                                    \
         if ((M) > RNNKIT_TILE_MR) break;                                  \
-        rnnkit_mk(M, N, (S) != 0, (M) <= 2 && (S) > 0 ? (S) : 0, K, a, lda, p, s, out); \
+        rnnkit_mk(M, N, (S) != 0, (S) > 0 ? (S) : 0, K, a, lda, p, s, out); \
         break;
-/* The tile shapes the kernels use: 1 x 1..8, 2 x 1..4, 3..TILE_MR x 1..2
- * (rnnkit_nvmax). */
-#define RNNKIT_TILE_CASES_(S)                                                                   \
+/* The tile shapes the kernels use (rnnkit_nvmax): short, 1 x 1..8 and
+ * 2 x 1..4; tall, 3..TILE_MR x 1..2. */
+#define RNNKIT_SHORT_CASES_(S)                                                                  \
     RNNKIT_TC_(1, 1, S) RNNKIT_TC_(1, 2, S) RNNKIT_TC_(1, 3, S) RNNKIT_TC_(1, 4, S)             \
     RNNKIT_TC_(1, 5, S) RNNKIT_TC_(1, 6, S) RNNKIT_TC_(1, 7, S) RNNKIT_TC_(1, 8, S)             \
-    RNNKIT_TC_(2, 1, S) RNNKIT_TC_(2, 2, S) RNNKIT_TC_(2, 3, S) RNNKIT_TC_(2, 4, S)             \
+    RNNKIT_TC_(2, 1, S) RNNKIT_TC_(2, 2, S) RNNKIT_TC_(2, 3, S) RNNKIT_TC_(2, 4, S)
+#define RNNKIT_TALL_CASES_(S)                                                                   \
     RNNKIT_TC_(3, 1, S) RNNKIT_TC_(3, 2, S) RNNKIT_TC_(4, 1, S) RNNKIT_TC_(4, 2, S)             \
     RNNKIT_TC_(5, 1, S) RNNKIT_TC_(5, 2, S) RNNKIT_TC_(6, 1, S) RNNKIT_TC_(6, 2, S)             \
     RNNKIT_TC_(7, 1, S) RNNKIT_TC_(7, 2, S) RNNKIT_TC_(8, 1, S) RNNKIT_TC_(8, 2, S)             \
     RNNKIT_TC_(9, 1, S) RNNKIT_TC_(9, 2, S) RNNKIT_TC_(10, 1, S) RNNKIT_TC_(10, 2, S)           \
     RNNKIT_TC_(11, 1, S) RNNKIT_TC_(11, 2, S) RNNKIT_TC_(12, 1, S) RNNKIT_TC_(12, 2, S)
-#define RNNKIT_TILE_SWITCH_(NAME, S)                                                            \
+#define RNNKIT_ALL_CASES_(S) RNNKIT_SHORT_CASES_(S) RNNKIT_TALL_CASES_(S)
+#define RNNKIT_TILE_SWITCH_(NAME, CASES, S)                                                     \
     __attribute__((noinline, unused)) static void NAME(int64_t mr, int nv, int64_t K,           \
                                                        const float *a, int64_t lda,             \
                                                        const float *const *p,                   \
@@ -140,19 +142,19 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
         _Pragma("GCC diagnostic push");                                                         \
         _Pragma("GCC diagnostic ignored \"-Wtype-limits\"");                                    \
         switch ((int)mr * 16 + nv) {                                                            \
-            RNNKIT_TILE_CASES_(S)                                                               \
+            CASES(S)                                                                            \
         default:                                                                                \
             assert(0 && "tile shape");                                                          \
             break;                                                                              \
         }                                                                                       \
         _Pragma("GCC diagnostic pop");                                                          \
     }
-RNNKIT_TILE_SWITCH_(rnnkit_tile_mixed, 0)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_uni, -1)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_s1, RNNKIT_VW)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_s2, 2 * RNNKIT_VW)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_s3, 3 * RNNKIT_VW)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_s4, 4 * RNNKIT_VW)
+RNNKIT_TILE_SWITCH_(rnnkit_tile_mixed, RNNKIT_ALL_CASES_, 0)
+RNNKIT_TILE_SWITCH_(rnnkit_tile_uni, RNNKIT_ALL_CASES_, -1)
+RNNKIT_TILE_SWITCH_(rnnkit_tile_s1, RNNKIT_SHORT_CASES_, RNNKIT_VW)
+RNNKIT_TILE_SWITCH_(rnnkit_tile_s2, RNNKIT_SHORT_CASES_, 2 * RNNKIT_VW)
+RNNKIT_TILE_SWITCH_(rnnkit_tile_s3, RNNKIT_SHORT_CASES_, 3 * RNNKIT_VW)
+RNNKIT_TILE_SWITCH_(rnnkit_tile_s4, RNNKIT_SHORT_CASES_, 4 * RNNKIT_VW)
 
 /* rnnkit_mk with constant MR = mr, NV = nv (nv <= rnnkit_nvmax(mr),
  * mr <= RNNKIT_TILE_MR). In 1- and 2-row tiles, columns sharing a panel
@@ -168,6 +170,8 @@ RNNKIT_VINLINE void rnnkit_tile_run(int64_t mr, int nv, int64_t K, const float *
     for (int v = 1; v < nv; v++) uni &= s[v] == s[0];
     if (!uni)
         rnnkit_tile_mixed(mr, nv, K, a, lda, p, s, out);
+    else if (mr > 2)
+        rnnkit_tile_uni(mr, nv, K, a, lda, p, s, out);
     else if (s[0] == RNNKIT_VW)
         rnnkit_tile_s1(mr, nv, K, a, lda, p, s, out);
     else if (s[0] == 2 * RNNKIT_VW)
