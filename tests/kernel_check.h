@@ -436,11 +436,12 @@ typedef struct {
     int64_t H, K, ld_xp, ld_hp, ld_ho;
 } kc_step_in;
 
-/* Rows [r0, r1) x units [jb, je) of one step into out (full-size buffers:
- * the call writes its part; scratch rows r0.. of out->sc). */
-KC_UNUSED static void kc_run_one(rnnkit_step_fn *fn, int nr, const kc_step_in *in,
-                                 const kc_step_opts *o, int64_t r0, int64_t r1, int64_t jb,
-                                 int64_t je, kc_step_out *out) {
+/* The arguments of rows [r0, r1) x units [jb, je) of one step into out
+ * (full-size buffers: the call writes its part; scratch rows r0.. of
+ * out->sc); cell options left at zero. */
+KC_UNUSED static rnnkit_step_args kc_step_args(int nr, const kc_step_in *in, int64_t r0,
+                                               int64_t r1, int64_t jb, int64_t je,
+                                               kc_step_out *out) {
     rnnkit_step_args a;
     memset(&a, 0, sizeof a);
     a.nr = nr, a.n = r1 - r0, a.h = in->H, a.k = in->K, a.j_begin = jb, a.j_end = je;
@@ -449,9 +450,17 @@ KC_UNUSED static void kc_run_one(rnnkit_step_fn *fn, int nr, const kc_step_in *i
     a.c_prev = in->cp.p + r0 * in->H;
     a.h_out = out->ho.p + r0 * in->ld_ho, a.ld_h_out = in->ld_ho;
     a.c_out = out->co.p + r0 * in->H;
+    a.default_act = 1, a.scratch = out->sc.p + r0 * in->K;
+    return a;
+}
+
+/* Rows [r0, r1) x units [jb, je) of one step with options o. */
+KC_UNUSED static void kc_run_one(rnnkit_step_fn *fn, int nr, const kc_step_in *in,
+                                 const kc_step_opts *o, int64_t r0, int64_t r1, int64_t jb,
+                                 int64_t je, kc_step_out *out) {
+    rnnkit_step_args a = kc_step_args(nr, in, r0, r1, jb, je, out);
     a.b_hn = o->bhn ? in->bhn.p : NULL, a.peep = o->peep ? in->peep.p : NULL;
     a.clip = o->clip, a.input_forget = o->input_forget, a.linear_before_reset = o->lbr;
-    a.default_act = 1, a.scratch = out->sc.p + r0 * in->K;
     fn(&a);
 }
 
@@ -579,22 +588,13 @@ typedef struct {
     float clip;
 } kc_split_variant;
 
-/* Rows [r0, r1) x units [jb, je) of one step, pass gru_pass, into full-size
- * outputs (scratch rows r0.. of sc). */
+/* Rows [r0, r1) x units [jb, je) of one step of variant v, pass gru_pass. */
 KC_UNUSED static void kc_split_call(rnnkit_step_fn *fn, int nr, const kc_step_in *in,
                                     const kc_split_variant *v, int gru_pass, int64_t r0,
                                     int64_t r1, int64_t jb, int64_t je, kc_step_out *out) {
-    rnnkit_step_args a;
-    memset(&a, 0, sizeof a);
-    a.nr = nr, a.n = r1 - r0, a.h = in->H, a.k = in->K, a.j_begin = jb, a.j_end = je;
-    a.w = in->w.p, a.w_n = in->wn.p, a.xp = in->xp.p + r0 * in->ld_xp, a.ld_xp = in->ld_xp;
-    a.h_prev = in->hp.p + r0 * in->ld_hp, a.ld_h_prev = in->ld_hp;
-    a.c_prev = in->cp.p + r0 * in->H;
-    a.h_out = out->ho.p + r0 * in->ld_ho, a.ld_h_out = in->ld_ho;
-    a.c_out = out->co.p + r0 * in->H;
+    rnnkit_step_args a = kc_step_args(nr, in, r0, r1, jb, je, out);
     a.b_hn = v->bhn ? in->bhn.p : NULL, a.peep = v->peep ? in->peep.p : NULL;
-    a.clip = v->clip, a.linear_before_reset = v->lbr;
-    a.default_act = 1, a.scratch = out->sc.p + r0 * in->K, a.gru_pass = gru_pass;
+    a.clip = v->clip, a.linear_before_reset = v->lbr, a.gru_pass = gru_pass;
     fn(&a);
 }
 
