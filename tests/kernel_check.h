@@ -761,6 +761,15 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
     big.je = 70;
     big.lbr = 0;
     fails += kc_check_step(isa, field, fn, ref, nr, p, 5, 70, is_gru ? 70 : 1000, &big);
+    /* Weights of 8 MiB and more (x86: the tiles prefetch the weight
+     * streams, simd/x86/tile.h RNNKIT_PF_MIN_BYTES), batch 1 and 3, a
+     * tail block. */
+    {
+        const int64_t H = is_gru ? 850 : 1030, K = is_gru ? 850 : is_lstm ? 520 : 2100;
+        kc_step_opts o = {is_lstm, 0, 1, 1, 0.0f, 0, H};
+        fails += kc_check_step(isa, field, fn, ref, nr, p, 1, H, K, &o);
+        fails += kc_check_step(isa, field, fn, ref, nr, p, 3, H, K, &o);
+    }
     fails += kc_run_split_steps(isa, field, fn, nr);
     return fails;
 }

@@ -55,7 +55,7 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
             }
             for (int64_t i0 = ip; i0 < ip + mp; i0 += RNNKIT_TILE_MR) {
                 const int64_t mr = ip + mp - i0 < RNNKIT_TILE_MR ? ip + mp - i0 : RNNKIT_TILE_MR;
-                rnnkit_tile_cols(mr, nc, k, a + (size_t)i0 * (size_t)lda, lda, p, s, buf);
+                rnnkit_tile_cols(mr, nc, k, a + (size_t)i0 * (size_t)lda, lda, p, s, buf, 0);
                 for (int v = 0; v < nc; v++) {
                     VT t = vtail(nv[v]);
                     V bv = bias ? rnnkit_ld(bias + col[v], nv[v], t) : vzero();

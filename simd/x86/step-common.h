@@ -79,6 +79,7 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
         float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));               \
         const int64_t gnb = rnnkit_group_blocks((a)->n, (GC));                                 \
         const int64_t unb = rnnkit_update_blocks((a)->n, gnb, (GC));                           \
+        const int pf_ = rnnkit_pf_bytes(4.0 * (double)(GC) * (double)(a)->h * (double)(a)->k); \
         for (int64_t g0 = (a)->j_begin; g0 < (a)->j_end; g0 += unb * RNNKIT_VW) {            \
             int64_t nbs = ((a)->j_end - g0 + RNNKIT_VW - 1) / RNNKIT_VW;                      \
             if (nbs > unb) nbs = unb;                                                          \
@@ -96,7 +97,7 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
                     const int64_t nbg = nbs - sb < gnb ? nbs - sb : gnb;                       \
                     rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                            \
                                      (A) + (size_t)i0 * (size_t)(LDA), (LDA),                  \
-                                     p + sb * (GC), s + sb * (GC), buf + sb * (GC)*RNNKIT_VW); \
+                                     p + sb * (GC), s + sb * (GC), buf + sb * (GC)*RNNKIT_VW, pf_); \
                 }                                                                              \
                 UPDATE(i0, mr, g0, nbs);                                                       \
             }                                                                                  \
