@@ -261,14 +261,17 @@ Test(prof_cache, bad_files_are_rejected) {
     static const char *const bad[] = {
         "",
         "something else\n",
-        "rnnkit-limits 1\ncpu x\ncores 2\n",                                 /* no caches, no reads */
-        "rnnkit-limits 1\ncpu x\ncores 0\n",                                 /* zero cores */
-        "rnnkit-limits 1\ncpu x\ncores 2\ncache L1 -5\n",                    /* negative */
-        "rnnkit-limits 1\ncpu x\ncores 2\nfma avx9 1 2\n",                   /* unknown ISA */
-        "rnnkit-limits 1\ncpu x\ncores 2\nread L2 nan 3\n",                  /* not finite */
-        "rnnkit-limits 1\ncpu x\ncores 2\nread L2 1 3 extra\n",              /* trailing junk */
-        ("rnnkit-limits 1\ncpu x\ncores 2\ncache L1 1\ncache L2 1\ncache L3 1\n"
+        "rnnkit-limits 2\ncpu x\ncores 2\n",                                 /* no caches, no reads */
+        "rnnkit-limits 2\ncpu x\ncores 0\n",                                 /* zero cores */
+        "rnnkit-limits 2\ncpu x\ncores 2\ncache L1 -5\n",                    /* negative */
+        "rnnkit-limits 2\ncpu x\ncores 2\nfma avx9 1 2\n",                   /* unknown ISA */
+        "rnnkit-limits 2\ncpu x\ncores 2\nread L2 nan 3\n",                  /* not finite */
+        "rnnkit-limits 2\ncpu x\ncores 2\nread L2 1 3 extra\n",              /* trailing junk */
+        ("rnnkit-limits 2\ncpu x\ncores 2\ncache L1 1\ncache L2 1\ncache L3 1\n"
          "fma scalar 1 2\nread L1 1 2\nread L2 1 2\nread L3 1 2\n"), /* no DRAM */
+        /* complete, but version 1: read bandwidth of one stream */
+        ("rnnkit-limits 1\ncpu x\ncores 2\ncache L1 1\ncache L2 1\ncache L3 1\n"
+         "fma scalar 1 2\nread L1 1 2\nread L2 1 2\nread L3 1 2\nread DRAM 1 2\n"),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(path, sizeof path, "%s/bad%zu.txt", tmpdir, i);
@@ -280,7 +283,7 @@ Test(prof_cache, bad_files_are_rejected) {
     }
     /* The smallest good file. */
     snprintf(path, sizeof path, "%s/good.txt", tmpdir);
-    write_file(path, "rnnkit-limits 1\n# comment\ncpu My CPU\ncores 3\ncache L1 1\ncache L2 2\ncache L3 3\n"
+    write_file(path, "rnnkit-limits 2\n# comment\ncpu My CPU\ncores 3\ncache L1 1\ncache L2 2\ncache L3 3\n"
                      "fma scalar 1.5 4.5\nread L1 1 2\nread L2 3 4\nread L3 5 6\nread DRAM 7 8\n");
     cr_assert_eq(rk_limits_load(path, &l, err, sizeof err), 0, "good file: %s", err);
     cr_assert_str_eq(l.cpu, "My CPU");
