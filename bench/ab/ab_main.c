@@ -2,10 +2,11 @@
  * Old and new x86 kernels in ONE process, interleaved round by round, so
  * that the drift of a shared machine (10-30 % between runs minutes apart)
  * hits both alike. Built by scripts/ab-kernels.sh from two git revisions:
- * the AVX2 gemm and LSTM step of each, symbols renamed to *_old / *_new.
- * Prints best and median GFLOP/s (gemm m 400, LSTM step batch 64) and ns
- * per step (LSTM step, batch 1 and 8, chained: each step reads the last
- * one's h and c). Usage: ab_kernels [H ...] (default 32 512 1024).
+ * the AVX2 gemm, LSTM step and GRU step (linear_before_reset = 1) of each,
+ * symbols renamed to *_old / *_new. Prints best and median GFLOP/s (gemm
+ * m 400, LSTM step batch 8 and 64, GRU step batch 64) and ns per step
+ * (LSTM and GRU steps at batch 1, chained: each step reads the last one's
+ * h and c). Usage: ab_kernels [H ...] (default 32 512 1024).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -21,6 +22,8 @@ void gemm_new(int, int64_t, int64_t, int64_t, int64_t, const float *, int64_t, c
               const float *, float *, int64_t);
 void lstm_old(const rnnkit_step_args *);
 void lstm_new(const rnnkit_step_args *);
+void gru_old(const rnnkit_step_args *);
+void gru_new(const rnnkit_step_args *);
 
 #define ROUNDS 15
 
@@ -98,6 +101,33 @@ static void run_lstm(int H, int n, int steps, int as_flops) {
     free(w), free(xp), free(h[0]), free(h[1]), free(c[0]), free(c[1]);
 }
 
+/* Chained GRU steps (linear_before_reset = 1), batch n. */
+static void run_gru(int H, int n, int steps, int as_flops) {
+    const int K = H;
+    float *w = rnd((size_t)2 * H * K), *wn = rnd((size_t)H * K), *xp = rnd((size_t)n * 3 * H * 8);
+    float *bhn = rnd((size_t)H), *h[2] = {rnd((size_t)n * H), rnd((size_t)n * H)};
+    rnnkit_step_args s;
+    memset(&s, 0, sizeof s);
+    s.nr = 8, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w, s.w_n = wn;
+    s.b_hn = bhn, s.linear_before_reset = 1;
+    s.ld_xp = 3 * H, s.ld_h_prev = K, s.ld_h_out = H, s.default_act = 1;
+    double t[2][ROUNDS];
+    for (int r = 0; r < ROUNDS; r++)
+        for (int v = 0; v < 2; v++) {
+            double t0 = now();
+            for (int i = 0; i < steps; i++) {
+                s.xp = xp + (size_t)(i & 7) * n * 3 * H;
+                s.h_prev = h[i & 1], s.h_out = h[!(i & 1)];
+                (v ? gru_new : gru_old)(&s);
+            }
+            t[v][r] = (now() - t0) / steps;
+        }
+    char name[64];
+    snprintf(name, sizeof name, "gru step N=%d H=%d", n, H);
+    report(name, t, as_flops ? 2.0 * n * 3 * H * K : 0);
+    free(w), free(wn), free(xp), free(bhn), free(h[0]), free(h[1]);
+}
+
 int main(int argc, char **argv) {
     int hs[8] = {32, 512, 1024}, nh = 3;
     if (argc > 1) {
@@ -111,10 +141,13 @@ int main(int argc, char **argv) {
             return 2;
         }
         long w = (long)H * H;
-        run_lstm(H, 1, (int)(2000000 / w > 20000 ? 20000 : (2000000 / w < 20 ? 20 : 2000000 / w)), 0);
+        const int steps1 = (int)(2000000 / w > 20000 ? 20000 : (2000000 / w < 20 ? 20 : 2000000 / w));
+        run_lstm(H, 1, steps1, 0);
+        run_gru(H, 1, steps1, 0);
         if (H >= 128) {
             run_lstm(H, 8, (int)(200000000 / (8 * w) < 10 ? 10 : 200000000 / (8 * w)), 1);
             run_lstm(H, 64, 10, 1);
+            run_gru(H, 64, 10, 1);
             run_gemm(H);
         }
     }
