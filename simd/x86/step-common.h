@@ -97,7 +97,8 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
                     const int64_t nbg = nbs - sb < gnb ? nbs - sb : gnb;                       \
                     rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                            \
                                      (A) + (size_t)i0 * (size_t)(LDA), (LDA),                  \
-                                     p + sb * (GC), s + sb * (GC), buf + sb * (GC)*RNNKIT_VW, pf_); \
+                                     p + sb * (GC), s + sb * (GC), buf + sb * (GC)*RNNKIT_VW,  \
+                                     pf_);                                                     \
                 }                                                                              \
                 UPDATE(i0, mr, g0, nbs);                                                       \
             }                                                                                  \

@@ -66,7 +66,10 @@ static inline int rnnkit_nvmax(int64_t mr) { return mr == 1 ? 8 : (mr == 2 ? 4 :
  * GB/s in two runs; 4 MiB and less: no gain, 0-3 % loss, so it is off
  * there). rnnkit_pf_bytes(bytes): whether a kernel whose weights take
  * that many bytes prefetches. RNNKIT_PF_COLS: columns per cache line
- * (columns of one panel are consecutive vectors). */
+ * (columns of one panel are consecutive vectors). Only tiles whose
+ * columns share one stride prefetch: the GRU (linear_before_reset = 1)
+ * tiles that mix r, z with n columns do not (tried: no measurable gain,
+ * GRU H 1024 batch 1 and 8). */
 #ifndef RNNKIT_PF_BYTES
 #define RNNKIT_PF_BYTES 4096
 #endif
@@ -141,9 +144,9 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
 /* One case of a tile switch: rows M, columns N, stride mode S (0: per
  * column strides, -1: one runtime stride, -2: the same with prefetch,
  * > 0: that constant stride). */
-#define RNNKIT_TC_(M, N, S)                                               \
-    case (M)*16 + (N):                                                    \
-        if ((M) > RNNKIT_TILE_MR) break;                                  \
+#define RNNKIT_TC_(M, N, S)                                                          \
+    case (M)*16 + (N):                                                               \
+        if ((M) > RNNKIT_TILE_MR) break;                                             \
         rnnkit_mk(M, N, (S) != 0, (S) > 0 ? (S) : 0, K, a, lda, p, s, out, (S) == -2); \
         break;
 /* The tile shapes the kernels use (rnnkit_nvmax): short, 1 x 1..8 and
