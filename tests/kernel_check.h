@@ -216,18 +216,36 @@ KC_UNUSED static const int64_t kc_ks[] = {1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 33, 6
 
 /* ---------------------------------------------------------------- gemm */
 
+/* A gemm's inputs: A (m rows of k, row stride lda), random weights
+ * packed by the scalar packer, bias; w is kept for its guard zone. */
+typedef struct {
+    kc_buf a, w, bias, packed;
+} kc_gemm_in;
+
+KC_UNUSED static kc_gemm_in kc_gemm_in_new(int nr, int64_t m, int64_t g, int64_t h, int64_t k,
+                                           int64_t lda) {
+    kc_gemm_in in;
+    in.a = kc_buf_new((size_t)(m * lda), 1, -1, 1);
+    in.w = kc_buf_new((size_t)(g * h * k), 1, -1, 1);
+    in.bias = kc_buf_new((size_t)(g * h), 1, -1, 1);
+    in.packed = kc_buf_new(rnnkit_packed_floats(nr, g, h, k), 0, 0, 0);
+    rnnkit_f32_pack_gates__scalar(nr, g, h, k, in.w.p, in.packed.p);
+    return in;
+}
+
+KC_UNUSED static void kc_gemm_in_free(kc_gemm_in *in) {
+    kc_buf_free(&in->a), kc_buf_free(&in->w), kc_buf_free(&in->bias), kc_buf_free(&in->packed);
+}
+
 KC_UNUSED static int kc_check_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
                                    const kc_profile *p, int64_t m, int64_t g, int64_t h,
                                    int64_t k) {
     int64_t lda = k + 3, ldc = g * h + 2;
-    kc_buf a = kc_buf_new((size_t)(m * lda), 1, -1, 1);
-    kc_buf w = kc_buf_new((size_t)(g * h * k), 1, -1, 1);
-    kc_buf bias = kc_buf_new((size_t)(g * h), 1, -1, 1);
-    kc_buf packed = kc_buf_new(rnnkit_packed_floats(nr, g, h, k), 0, 0, 0);
+    kc_gemm_in in = kc_gemm_in_new(nr, m, g, h, k, lda);
+    kc_buf a = in.a, bias = in.bias, packed = in.packed;
     kc_buf c = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
     kc_buf crow = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
     kc_buf cref = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
-    rnnkit_f32_pack_gates__scalar(nr, g, h, k, w.p, packed.p);
     int fails = 0;
     for (int use_bias = 0; use_bias < 2 && !fails; use_bias++) {
         const float *bp = use_bias ? bias.p : NULL;
@@ -265,7 +283,7 @@ KC_UNUSED static int kc_check_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
             fails++;
         }
     }
-    kc_buf_free(&a), kc_buf_free(&w), kc_buf_free(&bias), kc_buf_free(&packed);
+    kc_gemm_in_free(&in);
     kc_buf_free(&c), kc_buf_free(&crow), kc_buf_free(&cref);
     return fails;
 }
@@ -332,13 +350,10 @@ KC_UNUSED static int64_t kc_first_diff(const float *a, const float *b, int64_t n
 KC_UNUSED static int kc_split_gemm_case(const char *isa, rnnkit_gemm_fn *fn, int nr, int64_t m,
                                         int64_t g, int64_t h, int64_t k, int *logged) {
     int64_t lda = k + 1, ldc = g * h + 1;
-    kc_buf a = kc_buf_new((size_t)(m * lda), 1, -1, 1);
-    kc_buf w = kc_buf_new((size_t)(g * h * k), 1, -1, 1);
-    kc_buf bias = kc_buf_new((size_t)(g * h), 1, -1, 1);
-    kc_buf packed = kc_buf_new(rnnkit_packed_floats(nr, g, h, k), 0, 0, 0);
+    kc_gemm_in in = kc_gemm_in_new(nr, m, g, h, k, lda);
+    kc_buf a = in.a, bias = in.bias, packed = in.packed;
     kc_buf c0 = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
     kc_buf c1 = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
-    rnnkit_f32_pack_gates__scalar(nr, g, h, k, w.p, packed.p);
     fn(nr, m, g, h, k, a.p, lda, packed.p, bias.p, c0.p, ldc);
     int fail = 0;
     int64_t jb[KC_SPLIT_MAXPARTS], je[KC_SPLIT_MAXPARTS];
@@ -372,7 +387,7 @@ KC_UNUSED static int kc_split_gemm_case(const char *isa, rnnkit_gemm_fn *fn, int
                     isa, (long)m, (long)g, (long)h, (long)k);
         fail = 1;
     }
-    kc_buf_free(&a), kc_buf_free(&w), kc_buf_free(&bias), kc_buf_free(&packed);
+    kc_gemm_in_free(&in);
     kc_buf_free(&c0), kc_buf_free(&c1);
     return fail;
 }
