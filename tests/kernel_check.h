@@ -401,6 +401,10 @@ KC_UNUSED static int kc_run_split_gemm(const char *isa, rnnkit_gemm_fn *fn, int 
                 for (int64_t m = 1; m <= KC_SPLIT_MAXN; m++, cases++)
                     fails += kc_split_gemm_case(isa, fn, nr, m, g, kc_split_sizes[hi],
                                                 kc_split_sizes[ki], &logged);
+    /* k past one x86 k block (256), several column blocks. */
+    fails += kc_split_gemm_case(isa, fn, nr, 7, 3, 70, 600, &logged);
+    fails += kc_split_gemm_case(isa, fn, nr, 5, 1, 300, 520, &logged);
+    cases += 2;
     if (fails)
         kc_fail("  %s gemm: %d of %d shapes depend on how rows or units are split", isa, fails,
                 cases);
@@ -423,6 +427,9 @@ KC_UNUSED static int kc_run_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
     fails += kc_check_gemm(isa, fn, nr, p, 17, 1, 1000, 70);
     fails += kc_check_gemm(isa, fn, nr, p, 2, 3, 70, 1000);
     fails += kc_check_gemm(isa, fn, nr, p, 64, 4, 64, 33);
+    /* Several row panels (x86: 64 tiles), k blocks (256) and column
+     * blocks, with a tail block (simd/x86/gemm-body.h). */
+    fails += kc_check_gemm(isa, fn, nr, p, 790, 2, 150, 520);
     if (p->extra_shapes) fails += kc_check_gemm(isa, fn, nr, p, 25, 2, 100, 17);
     fails += kc_run_split_gemm(isa, fn, nr);
     return fails;

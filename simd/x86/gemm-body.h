@@ -2,33 +2,79 @@
  * Gate-blocked GEMM over packed panels (semantics: rnnkit_gemm_fn in
  * simd/kernels.h), shared by f32-gemm-avx2.c and f32-gemm-avx512.c.
  * The g*ceil(h/VW) columns (block b, gate gi: one VW-unit vector of the
- * panel) are taken in groups; rows in panels of rnnkit_gemm_mc(k) (a
- * multiple of RNNKIT_TILE_MR, so the A panel stays in L2 while every
- * column group of the weights streams past it); inside a panel, each
- * group's columns stay in L1 across the row tiles. Tiles and the one
- * summation order over k: simd/x86/tile.h. Each tile's sums go to a small
- * L1 buffer, then C = sum + bias, so every element is computed the same
- * way whatever m, h or the tile it falls in. Units past h in the last
- * block are computed from the zero padding and never stored: bias loads
- * and C stores of that block are masked. Reads only m x k of A, the
- * panels and g*h bias floats; writes only the m x (g*h) of C. No
+ * panel) are computed in a blocked order, as in Goto's GEMM with the
+ * weights in the role of the L2-resident block:
+ *   row panels of RNNKIT_GEMM_MC_TILES tiles of A
+ *     k blocks of RNNKIT_GEMM_KC
+ *       column blocks: as many columns as keep kc rows of their weights
+ *       within RNNKIT_GEMM_WBYTES (L2)
+ *         row tiles of RNNKIT_TILE_MR rows: the tile's kc columns of A
+ *         are copied k-major into a small stack buffer (one contiguous
+ *         stream of broadcasts, L1-resident while every column pair of
+ *         the block streams past it from L2)
+ *           tiles of simd/x86/tile.h over the block's columns.
+ * Measured against the previous order (column groups outer, each tile's
+ * A rows streamed from L2) in one process, AVX2, LSTM gates (g 4),
+ * median GFLOP/s, old -> new (OpenBLAS sgemm on the same shape):
+ *   m 3200, H = K  256 / 512 / 1024: 59.2 -> 62.0 (64.0), 59.1 -> 64.6
+ *   (69.2), 48.7 -> 59.0 (66.2);
+ *   m 400 (scripts/ab-kernels.sh): 60.7 -> 65.9, 56.0 -> 58.4, 46.6 -> 55.8.
+ * The next tile's C lines are prefetched: a tile starts from partial sums
+ * that were written a column block ago (without it, k blocks of 256 ran
+ * slower than the old order).
+ * Summation: a tile continues each element's ONE chain of FMAs over k
+ * across k blocks (the partial sum is stored in C as a float and
+ * reloaded, which is exact), starting from +0; after the last block,
+ * C = sum + bias. So every element is computed the same way whatever m,
+ * h, k or the tile and block it falls in, bit for bit the same as one
+ * chain k = 0..K-1. Units past h in the last block are computed from the
+ * zero padding and never stored: C loads and stores of that block are
+ * masked. Reads only m x k of A, the panels, g*h bias floats and the
+ * partial sums it wrote to C; writes only the m x (g*h) of C. No
  * alignment assumed.
  */
 #include "tile.h"
 
-/* Row panel: A panel of at most RNNKIT_GEMM_ABYTES (L2-resident),
- * 1..32 tiles. */
-#ifndef RNNKIT_GEMM_ABYTES
-#define RNNKIT_GEMM_ABYTES (256 * 1024)
+/* k block: a tile's A copy, RNNKIT_TILE_MR x RNNKIT_GEMM_KC floats,
+ * takes 12 KiB of L1 (AVX2: 6 x 512, AVX-512: 12 x 256). Fewer k blocks
+ * mean fewer round trips of the partial sums through C: on AVX2, m 400,
+ * H = K 1024, kc 512 ran at 55 GFLOP/s against 46 with kc 256 (medians
+ * of two runs minutes apart, the old order at 47 in both). */
+#ifndef RNNKIT_GEMM_KC
+#define RNNKIT_GEMM_KC (12288 / (4 * RNNKIT_TILE_MR))
 #endif
-static inline int64_t rnnkit_gemm_mc(int64_t k) {
-    int64_t t = RNNKIT_GEMM_ABYTES / ((k > 0 ? k : 1) * 4 * RNNKIT_TILE_MR);
-    t = t < 1 ? 1 : (t > 32 ? 32 : t);
-    return t * RNNKIT_TILE_MR;
+/* Weight bytes of one column block (kc rows of its columns). */
+#ifndef RNNKIT_GEMM_WBYTES
+#define RNNKIT_GEMM_WBYTES (256 * 1024)
+#endif
+/* Row tiles per row panel. */
+#ifndef RNNKIT_GEMM_MC_TILES
+#define RNNKIT_GEMM_MC_TILES 64
+#endif
+#define RNNKIT_GEMM_PMAX 64
+
+/* Columns per column block for k block kq: a multiple of RNNKIT_NVMAX
+ * (so only the block's last tile is narrow), 8..RNNKIT_GEMM_PMAX. */
+static inline int rnnkit_gemm_pc(int64_t kq) {
+    int64_t pc = RNNKIT_GEMM_WBYTES / ((kq > 0 ? kq : 1) * RNNKIT_VW * 4);
+    pc = pc / RNNKIT_NVMAX * RNNKIT_NVMAX;
+    return pc < RNNKIT_NVMAX ? RNNKIT_NVMAX : (pc > RNNKIT_GEMM_PMAX ? RNNKIT_GEMM_PMAX : (int)pc);
 }
-#ifndef RNNKIT_GEMM_CG
-#define RNNKIT_GEMM_CG 4
-#endif
+
+/* A[0..mr-1][0..kq-1] (row stride lda) k-major into pa[kk*MR + r]. */
+RNNKIT_VINLINE void rnnkit_gemm_pack_a(int64_t mr, int64_t kq, const float *a, int64_t lda,
+                                       float *pa) {
+    if (mr == RNNKIT_TILE_MR) {
+        const float *ar[RNNKIT_TILE_MR];
+        for (int r = 0; r < RNNKIT_TILE_MR; r++) ar[r] = a + (size_t)r * (size_t)lda;
+        for (int64_t kk = 0; kk < kq; kk++)
+            for (int r = 0; r < RNNKIT_TILE_MR; r++) pa[kk * RNNKIT_TILE_MR + r] = ar[r][kk];
+        return;
+    }
+    for (int64_t r = 0; r < mr; r++)
+        for (int64_t kk = 0; kk < kq; kk++)
+            pa[kk * RNNKIT_TILE_MR + r] = a[(size_t)r * (size_t)lda + (size_t)kk];
+}
 
 void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const float *a,
                      int64_t lda, const float *packed, const float *bias, float *c,
@@ -36,33 +82,84 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
     assert(nr == RNNKIT_VW && g >= 1 && g <= 4);
     (void)nr;
     float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));
+    float pa[RNNKIT_TILE_MR * RNNKIT_GEMM_KC] __attribute__((aligned(64)));
     const int64_t nb = (h + RNNKIT_VW - 1) / RNNKIT_VW, ncols = nb * g;
-    const int64_t pstride = g * RNNKIT_VW, mc = rnnkit_gemm_mc(k);
-    for (int64_t ip = 0; ip < m; ip += mc) {
-        const int64_t mp = m - ip < mc ? m - ip : mc;
-        int cg = rnnkit_nvmax(mp < RNNKIT_TILE_MR ? mp : RNNKIT_TILE_MR);
-        if (cg < RNNKIT_GEMM_CG) cg = RNNKIT_GEMM_CG;
-        for (int64_t c0 = 0; c0 < ncols; c0 += cg) {
-            const int nc = ncols - c0 < cg ? (int)(ncols - c0) : cg;
-            const float *p[RNNKIT_NVMAX];
-            int64_t s[RNNKIT_NVMAX], col[RNNKIT_NVMAX], nv[RNNKIT_NVMAX];
-            for (int v = 0; v < nc; v++) {
-                int64_t b = (c0 + v) / g, gi = (c0 + v) % g;
-                p[v] = packed + (size_t)b * (size_t)k * (size_t)pstride + (size_t)gi * RNNKIT_VW;
-                s[v] = pstride;
-                col[v] = gi * h + b * RNNKIT_VW;
-                nv[v] = h - b * RNNKIT_VW < RNNKIT_VW ? h - b * RNNKIT_VW : RNNKIT_VW;
-            }
-            for (int64_t i0 = ip; i0 < ip + mp; i0 += RNNKIT_TILE_MR) {
-                const int64_t mr = ip + mp - i0 < RNNKIT_TILE_MR ? ip + mp - i0 : RNNKIT_TILE_MR;
-                rnnkit_tile_cols(mr, nc, k, a + (size_t)i0 * (size_t)lda, lda, p, s, buf, 0);
+    const int64_t pstride = g * RNNKIT_VW, mc = RNNKIT_GEMM_MC_TILES * RNNKIT_TILE_MR;
+    for (int64_t i1 = 0; i1 < m; i1 += mc) {
+        const int64_t iend = m - i1 < mc ? m : i1 + mc;
+        /* k = 0 still runs one (empty) block: C = 0 + bias. */
+        for (int64_t k0 = 0; k0 == 0 || k0 < k; k0 += RNNKIT_GEMM_KC) {
+            const int64_t kq = k - k0 < RNNKIT_GEMM_KC ? k - k0 : RNNKIT_GEMM_KC;
+            const int first = k0 == 0, last = k0 + kq >= k;
+            const int pc = rnnkit_gemm_pc(kq);
+            for (int64_t c0 = 0; c0 < ncols; c0 += pc) {
+                const int nc = ncols - c0 < pc ? (int)(ncols - c0) : pc;
+                const float *p[RNNKIT_GEMM_PMAX];
+                int64_t col[RNNKIT_GEMM_PMAX], nv[RNNKIT_GEMM_PMAX];
                 for (int v = 0; v < nc; v++) {
-                    VT t = vtail(nv[v]);
-                    V bv = bias ? rnnkit_ld(bias + col[v], nv[v], t) : vzero();
-                    for (int64_t r = 0; r < mr; r++)
-                        rnnkit_st(c + (size_t)(i0 + r) * (size_t)ldc + (size_t)col[v],
-                                  vadd(vload(buf + r * RNNKIT_BUF_LD + v * RNNKIT_VW), bv), nv[v],
-                                  t);
+                    int64_t b = (c0 + v) / g, gi = (c0 + v) % g;
+                    p[v] = packed + ((size_t)b * (size_t)k + (size_t)k0) * (size_t)pstride +
+                           (size_t)gi * RNNKIT_VW;
+                    col[v] = gi * h + b * RNNKIT_VW;
+                    nv[v] = h - b * RNNKIT_VW < RNNKIT_VW ? h - b * RNNKIT_VW : RNNKIT_VW;
+                }
+                for (int64_t i0 = i1; i0 < iend; i0 += RNNKIT_TILE_MR) {
+                    const int64_t mr = iend - i0 < RNNKIT_TILE_MR ? iend - i0 : RNNKIT_TILE_MR;
+                    rnnkit_gemm_pack_a(mr, kq, a + (size_t)i0 * (size_t)lda + (size_t)k0, lda, pa);
+                    const int nvm = rnnkit_nvmax(mr);
+                    for (int v0 = 0; v0 < nc; v0 += nvm) {
+                        const int nt = nc - v0 < nvm ? nc - v0 : nvm;
+                        float *oc[RNNKIT_NVMAX];
+                        const float *bv[RNNKIT_NVMAX];
+                        int full = 1;
+                        for (int v = 0; v < nt; v++) {
+                            oc[v] = c + (size_t)i0 * (size_t)ldc + (size_t)col[v0 + v];
+                            bv[v] = bias ? bias + col[v0 + v] : NULL;
+                            full &= nv[v0 + v] == RNNKIT_VW;
+                        }
+                        /* The next tile's C lines (this row tile's next
+                         * columns, else the next row tile's first): its
+                         * partial sums come from L3 or memory, and a tile
+                         * cannot start before they arrive. */
+                        {
+                            int64_t ni = i0, nv0 = v0 + nt;
+                            if (nv0 >= nc) ni = i0 + RNNKIT_TILE_MR, nv0 = 0;
+                            if (ni < iend)
+                                for (int v = 0; v < nvm && nv0 + v < nc; v++)
+                                    for (int64_t r = 0; r < RNNKIT_TILE_MR && ni + r < iend; r++)
+                                        __builtin_prefetch(c + (size_t)(ni + r) * (size_t)ldc +
+                                                               (size_t)col[nv0 + v],
+                                                           1, 3);
+                        }
+                        if (full) {
+                            rnnkit_tile_pk(mr, nt, kq, pa, p + v0, pstride, oc, ldc, bv, first,
+                                           last);
+                            continue;
+                        }
+                        /* A tail block among the columns: partial sums
+                         * through buf, C read and written masked. */
+                        float *ob[RNNKIT_NVMAX];
+                        for (int v = 0; v < nt; v++) {
+                            const int64_t n1 = nv[v0 + v];
+                            VT t = vtail(n1);
+                            ob[v] = buf + v * RNNKIT_VW;
+                            for (int64_t r = 0; r < mr && !first; r++)
+                                vstore(ob[v] + r * RNNKIT_BUF_LD,
+                                       rnnkit_ld(oc[v] + (size_t)r * (size_t)ldc, n1, t));
+                        }
+                        rnnkit_tile_pk(mr, nt, kq, pa, p + v0, pstride, ob, RNNKIT_BUF_LD, NULL,
+                                       first, 0);
+                        for (int v = 0; v < nt; v++) {
+                            const int64_t n1 = nv[v0 + v];
+                            VT t = vtail(n1);
+                            V b = last && bias ? rnnkit_ld(bv[v], n1, t) : vzero();
+                            for (int64_t r = 0; r < mr; r++) {
+                                V sum = vload(ob[v] + r * RNNKIT_BUF_LD);
+                                rnnkit_st(oc[v] + (size_t)r * (size_t)ldc,
+                                          last ? vadd(sum, b) : sum, n1, t);
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -151,17 +151,16 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
         break;
 /* The tile shapes the kernels use (rnnkit_nvmax): short, 1 x 1..8 and
  * 2 x 1..4; tall, 3..TILE_MR x 1..2. */
-#define RNNKIT_SHORT_CASES_(S)                                                                  \
-    RNNKIT_TC_(1, 1, S) RNNKIT_TC_(1, 2, S) RNNKIT_TC_(1, 3, S) RNNKIT_TC_(1, 4, S)             \
-    RNNKIT_TC_(1, 5, S) RNNKIT_TC_(1, 6, S) RNNKIT_TC_(1, 7, S) RNNKIT_TC_(1, 8, S)             \
-    RNNKIT_TC_(2, 1, S) RNNKIT_TC_(2, 2, S) RNNKIT_TC_(2, 3, S) RNNKIT_TC_(2, 4, S)
-#define RNNKIT_TALL_CASES_(S)                                                                   \
-    RNNKIT_TC_(3, 1, S) RNNKIT_TC_(3, 2, S) RNNKIT_TC_(4, 1, S) RNNKIT_TC_(4, 2, S)             \
-    RNNKIT_TC_(5, 1, S) RNNKIT_TC_(5, 2, S) RNNKIT_TC_(6, 1, S) RNNKIT_TC_(6, 2, S)             \
-    RNNKIT_TC_(7, 1, S) RNNKIT_TC_(7, 2, S) RNNKIT_TC_(8, 1, S) RNNKIT_TC_(8, 2, S)             \
-    RNNKIT_TC_(9, 1, S) RNNKIT_TC_(9, 2, S) RNNKIT_TC_(10, 1, S) RNNKIT_TC_(10, 2, S)           \
-    RNNKIT_TC_(11, 1, S) RNNKIT_TC_(11, 2, S) RNNKIT_TC_(12, 1, S) RNNKIT_TC_(12, 2, S)
-#define RNNKIT_ALL_CASES_(S) RNNKIT_SHORT_CASES_(S) RNNKIT_TALL_CASES_(S)
+#define RNNKIT_SHORT_CASES_X_(TC, S)                                                  \
+    TC(1, 1, S) TC(1, 2, S) TC(1, 3, S) TC(1, 4, S) TC(1, 5, S) TC(1, 6, S) TC(1, 7, S) \
+    TC(1, 8, S) TC(2, 1, S) TC(2, 2, S) TC(2, 3, S) TC(2, 4, S)
+#define RNNKIT_TALL_CASES_X_(TC, S)                                                   \
+    TC(3, 1, S) TC(3, 2, S) TC(4, 1, S) TC(4, 2, S) TC(5, 1, S) TC(5, 2, S) TC(6, 1, S) \
+    TC(6, 2, S) TC(7, 1, S) TC(7, 2, S) TC(8, 1, S) TC(8, 2, S) TC(9, 1, S) TC(9, 2, S) \
+    TC(10, 1, S) TC(10, 2, S) TC(11, 1, S) TC(11, 2, S) TC(12, 1, S) TC(12, 2, S)
+#define RNNKIT_SHORT_CASES_(S) RNNKIT_SHORT_CASES_X_(RNNKIT_TC_, S)
+#define RNNKIT_ALL_CASES_(S) \
+    RNNKIT_SHORT_CASES_X_(RNNKIT_TC_, S) RNNKIT_TALL_CASES_X_(RNNKIT_TC_, S)
 #define RNNKIT_TILE_SWITCH_(NAME, CASES, S)                                                     \
     __attribute__((noinline, unused)) static void NAME(int64_t mr, int nv, int64_t K,           \
                                                        const float *a, int64_t lda,             \
@@ -184,6 +183,63 @@ RNNKIT_TILE_SWITCH_(rnnkit_tile_s1, RNNKIT_SHORT_CASES_, RNNKIT_VW)
 RNNKIT_TILE_SWITCH_(rnnkit_tile_s2, RNNKIT_SHORT_CASES_, 2 * RNNKIT_VW)
 RNNKIT_TILE_SWITCH_(rnnkit_tile_s3, RNNKIT_SHORT_CASES_, 3 * RNNKIT_VW)
 RNNKIT_TILE_SWITCH_(rnnkit_tile_s4, RNNKIT_SHORT_CASES_, 4 * RNNKIT_VW)
+
+/* The gemm's tile (simd/x86/gemm-body.h): MR rows of A packed k-major
+ * (element (r, k) at pa[k*RNNKIT_TILE_MR + r]) times NV columns of one
+ * stride s, each element continuing its one chain of FMAs over k (as in
+ * rnnkit_mk) from its partial sum in C: column v's row r is at
+ * oc[v] + r*ldo; first: start from +0 instead; last: store sum + bias
+ * (bv[v], or +0 where bv is NULL) instead of the partial sum. */
+RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, int64_t K, const float *pa,
+                                 const float *const *pv, int64_t s, float *const *oc,
+                                 int64_t ldo, const float *const *bv, int first, int last) {
+    V acc[RNNKIT_TILE_MR][RNNKIT_NVMAX];
+    const float *p[RNNKIT_NVMAX];
+    for (int v = 0; v < NV; v++) p[v] = pv[v];
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = first ? vzero() : vload(oc[v] + (size_t)r * (size_t)ldo);
+    RNNKIT_UNROLL_(RNNKIT_KUNROLL)
+    for (int64_t kk = 0; kk < K; kk++) {
+        V w[RNNKIT_NVMAX];
+        for (int v = 0; v < NV; v++) {
+            w[v] = vload(p[v]);
+            p[v] += s;
+        }
+        for (int r = 0; r < MR; r++) {
+            V x = vset1(pa[kk * RNNKIT_TILE_MR + r]);
+            for (int v = 0; v < NV; v++) acc[r][v] = vfma(x, w[v], acc[r][v]);
+        }
+    }
+    for (int v = 0; v < NV; v++) {
+        V b = last && bv && bv[v] ? vload(bv[v]) : vzero();
+        for (int r = 0; r < MR; r++)
+            vstore(oc[v] + (size_t)r * (size_t)ldo, last ? vadd(acc[r][v], b) : acc[r][v]);
+    }
+}
+#define RNNKIT_TCPK_(M, N, S)                                                   \
+    case (M)*16 + (N):                                                          \
+        if ((M) > RNNKIT_TILE_MR) break;                                        \
+        (void)(S);                                                              \
+        rnnkit_mk_pk(M, N, K, pa, p, s, oc, ldo, bv, first, last);              \
+        break;
+__attribute__((noinline, unused)) static void rnnkit_tile_pk(int64_t mr, int nv, int64_t K,
+                                                             const float *pa,
+                                                             const float *const *p, int64_t s,
+                                                             float *const *oc, int64_t ldo,
+                                                             const float *const *bv, int first,
+                                                             int last) {
+    _Pragma("GCC diagnostic push");
+    _Pragma("GCC diagnostic ignored \"-Wtype-limits\"");
+    switch ((int)mr * 16 + nv) {
+        RNNKIT_SHORT_CASES_X_(RNNKIT_TCPK_, 0)
+        RNNKIT_TALL_CASES_X_(RNNKIT_TCPK_, 0)
+    default:
+        assert(0 && "tile shape");
+        break;
+    }
+    _Pragma("GCC diagnostic pop");
+}
 
 /* rnnkit_mk with constant MR = mr, NV = nv (nv <= rnnkit_nvmax(mr),
  * mr <= RNNKIT_TILE_MR). In 1- and 2-row tiles, columns sharing a panel
