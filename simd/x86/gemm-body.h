@@ -14,14 +14,13 @@
  *         the block streams past it from L2)
  *           tiles of simd/x86/tile.h over the block's columns.
  * Measured against the previous order (column groups outer, each tile's
- * A rows streamed from L2) in one process, AVX2, LSTM gates (g 4),
- * median GFLOP/s, old -> new (OpenBLAS sgemm on the same shape):
- *   m 3200, H = K  256 / 512 / 1024: 59.2 -> 62.0 (64.0), 59.1 -> 64.6
- *   (69.2), 48.7 -> 59.0 (66.2);
- *   m 400 (scripts/ab-kernels.sh): 60.7 -> 65.9, 56.0 -> 58.4, 46.6 -> 55.8.
- * The next tile's C lines are prefetched: a tile starts from partial sums
- * that were written a column block ago (without it, k blocks of 256 ran
- * slower than the old order).
+ * A rows streamed from L2), old and new in one process, AVX2, median
+ * GFLOP/s, old -> new: LSTM gates (g 4), m 400, H = K 256 / 512 / 1024:
+ * 63 -> 67, 58 -> 60, 50 -> 61; m 3200, H = K 256 / 512: 68 -> 70,
+ * 56 -> 58; GRU gates (g 3), m 400, H = K 512: 49 -> 55; speech models
+ * (m 63, k 24): 49 -> 52. OpenBLAS's sgemm on the same shapes still runs
+ * 7-11 % faster at H >= 512 (its weights are packed into contiguous
+ * pairs of columns; ours keep the step's panel layout).
  * Summation: a tile continues each element's ONE chain of FMAs over k
  * across k blocks (the partial sum is stored in C as a float and
  * reloaded, which is exact), starting from +0; after the last block,
@@ -52,6 +51,12 @@
 #define RNNKIT_GEMM_MC_TILES 64
 #endif
 #define RNNKIT_GEMM_PMAX 64
+/* A is copied only for k above this: with a short k the copy costs more
+ * than it saves (speech models, k 24: the copy alone took ~12 % of a
+ * row tile's time), and the rows are read from L1 anyway. */
+#ifndef RNNKIT_GEMM_PACK_MINK
+#define RNNKIT_GEMM_PACK_MINK 64
+#endif
 
 /* Columns per column block for k block kq: a multiple of RNNKIT_NVMAX
  * (so only the block's last tile is narrow), 8..RNNKIT_GEMM_PMAX. */
@@ -85,6 +90,7 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
     float pa[RNNKIT_TILE_MR * RNNKIT_GEMM_KC] __attribute__((aligned(64)));
     const int64_t nb = (h + RNNKIT_VW - 1) / RNNKIT_VW, ncols = nb * g;
     const int64_t pstride = g * RNNKIT_VW, mc = RNNKIT_GEMM_MC_TILES * RNNKIT_TILE_MR;
+    const int pack = k > RNNKIT_GEMM_PACK_MINK;
     for (int64_t i1 = 0; i1 < m; i1 += mc) {
         const int64_t iend = m - i1 < mc ? m : i1 + mc;
         /* k = 0 still runs one (empty) block: C = 0 + bias. */
@@ -105,7 +111,8 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                 }
                 for (int64_t i0 = i1; i0 < iend; i0 += RNNKIT_TILE_MR) {
                     const int64_t mr = iend - i0 < RNNKIT_TILE_MR ? iend - i0 : RNNKIT_TILE_MR;
-                    rnnkit_gemm_pack_a(mr, kq, a + (size_t)i0 * (size_t)lda + (size_t)k0, lda, pa);
+                    const float *ai = a + (size_t)i0 * (size_t)lda + (size_t)k0;
+                    if (pack) rnnkit_gemm_pack_a(mr, kq, ai, lda, pa);
                     const int nvm = rnnkit_nvmax(mr);
                     for (int v0 = 0; v0 < nc; v0 += nvm) {
                         const int nt = nc - v0 < nvm ? nc - v0 : nvm;
@@ -118,10 +125,16 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                             full &= nv[v0 + v] == RNNKIT_VW;
                         }
                         /* The next tile's C lines (this row tile's next
-                         * columns, else the next row tile's first): its
-                         * partial sums come from L3 or memory, and a tile
-                         * cannot start before they arrive. */
-                        {
+                         * columns, else the next row tile's first): after
+                         * the first k block its partial sums come from L3
+                         * or memory, and a tile cannot start before they
+                         * arrive; in the first, its stores would wait on
+                         * the lines' reads for ownership (m 400, H = K 256,
+                         * one k block, median GFLOP/s: 57 without, 66-68
+                         * with it; the previous gemm ran at 63-65 in the
+                         * same processes). Not for a short k (the tile is
+                         * too short to hide it). */
+                        if (pack || !first) {
                             int64_t ni = i0, nv0 = v0 + nt;
                             if (nv0 >= nc) ni = i0 + RNNKIT_TILE_MR, nv0 = 0;
                             if (ni < iend)
@@ -132,8 +145,12 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                                                            1, 3);
                         }
                         if (full) {
-                            rnnkit_tile_pk(mr, nt, kq, pa, p + v0, pstride, oc, ldc, bv, first,
-                                           last);
+                            if (pack)
+                                rnnkit_tile_pk(mr, nt, kq, pa, 0, p + v0, pstride, oc, ldc, bv,
+                                               first, last);
+                            else
+                                rnnkit_tile_ck(mr, nt, kq, ai, lda, p + v0, pstride, oc, ldc, bv,
+                                               first, last);
                             continue;
                         }
                         /* A tail block among the columns: partial sums
@@ -147,8 +164,12 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                                 vstore(ob[v] + r * RNNKIT_BUF_LD,
                                        rnnkit_ld(oc[v] + (size_t)r * (size_t)ldc, n1, t));
                         }
-                        rnnkit_tile_pk(mr, nt, kq, pa, p + v0, pstride, ob, RNNKIT_BUF_LD, NULL,
-                                       first, 0);
+                        if (pack)
+                            rnnkit_tile_pk(mr, nt, kq, pa, 0, p + v0, pstride, ob, RNNKIT_BUF_LD,
+                                           NULL, first, 0);
+                        else
+                            rnnkit_tile_ck(mr, nt, kq, ai, lda, p + v0, pstride, ob,
+                                           RNNKIT_BUF_LD, NULL, first, 0);
                         for (int v = 0; v < nt; v++) {
                             const int64_t n1 = nv[v0 + v];
                             VT t = vtail(n1);

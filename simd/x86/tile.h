@@ -184,17 +184,20 @@ RNNKIT_TILE_SWITCH_(rnnkit_tile_s2, RNNKIT_SHORT_CASES_, 2 * RNNKIT_VW)
 RNNKIT_TILE_SWITCH_(rnnkit_tile_s3, RNNKIT_SHORT_CASES_, 3 * RNNKIT_VW)
 RNNKIT_TILE_SWITCH_(rnnkit_tile_s4, RNNKIT_SHORT_CASES_, 4 * RNNKIT_VW)
 
-/* The gemm's tile (simd/x86/gemm-body.h): MR rows of A packed k-major
- * (element (r, k) at pa[k*RNNKIT_TILE_MR + r]) times NV columns of one
+/* The gemm's tile (simd/x86/gemm-body.h): MR rows of A, packed k-major
+ * (PK: element (r, k) at pa[k*RNNKIT_TILE_MR + r]) or rows at stride lda
+ * (!PK: at pa[r*lda + k]), times NV columns of one
  * stride s, each element continuing its one chain of FMAs over k (as in
  * rnnkit_mk) from its partial sum in C: column v's row r is at
  * oc[v] + r*ldo; first: start from +0 instead; last: store sum + bias
  * (bv[v], or +0 where bv is NULL) instead of the partial sum. */
-RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, int64_t K, const float *pa,
-                                 const float *const *pv, int64_t s, float *const *oc,
-                                 int64_t ldo, const float *const *bv, int first, int last) {
+RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, const int PK, int64_t K,
+                                 const float *pa, int64_t lda, const float *const *pv, int64_t s,
+                                 float *const *oc, int64_t ldo, const float *const *bv, int first,
+                                 int last) {
     V acc[RNNKIT_TILE_MR][RNNKIT_NVMAX];
-    const float *p[RNNKIT_NVMAX];
+    const float *p[RNNKIT_NVMAX], *ar[RNNKIT_TILE_MR];
+    for (int r = 0; r < MR; r++) ar[r] = PK ? pa : pa + (size_t)r * (size_t)lda;
     for (int v = 0; v < NV; v++) p[v] = pv[v];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++)
@@ -207,7 +210,7 @@ RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, int64_t K, const fl
             p[v] += s;
         }
         for (int r = 0; r < MR; r++) {
-            V x = vset1(pa[kk * RNNKIT_TILE_MR + r]);
+            V x = vset1(PK ? pa[kk * RNNKIT_TILE_MR + r] : ar[r][kk]);
             for (int v = 0; v < NV; v++) acc[r][v] = vfma(x, w[v], acc[r][v]);
         }
     }
@@ -220,26 +223,28 @@ RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, int64_t K, const fl
 #define RNNKIT_TCPK_(M, N, S)                                                   \
     case (M)*16 + (N):                                                          \
         if ((M) > RNNKIT_TILE_MR) break;                                        \
-        (void)(S);                                                              \
-        rnnkit_mk_pk(M, N, K, pa, p, s, oc, ldo, bv, first, last);              \
+        rnnkit_mk_pk(M, N, S, K, pa, lda, p, s, oc, ldo, bv, first, last);     \
         break;
-__attribute__((noinline, unused)) static void rnnkit_tile_pk(int64_t mr, int nv, int64_t K,
-                                                             const float *pa,
-                                                             const float *const *p, int64_t s,
-                                                             float *const *oc, int64_t ldo,
-                                                             const float *const *bv, int first,
-                                                             int last) {
-    _Pragma("GCC diagnostic push");
-    _Pragma("GCC diagnostic ignored \"-Wtype-limits\"");
-    switch ((int)mr * 16 + nv) {
-        RNNKIT_SHORT_CASES_X_(RNNKIT_TCPK_, 0)
-        RNNKIT_TALL_CASES_X_(RNNKIT_TCPK_, 0)
-    default:
-        assert(0 && "tile shape");
-        break;
+#define RNNKIT_TILE_PK_SWITCH_(NAME, PK)                                                     \
+    __attribute__((noinline, unused)) static void NAME(                                      \
+        int64_t mr, int nv, int64_t K, const float *pa, int64_t lda, const float *const *p,   \
+        int64_t s, float *const *oc, int64_t ldo, const float *const *bv, int first,          \
+        int last) {                                                                          \
+        _Pragma("GCC diagnostic push");                                                      \
+        _Pragma("GCC diagnostic ignored \"-Wtype-limits\"");                                 \
+        (void)lda;                                                                           \
+        switch ((int)mr * 16 + nv) {                                                         \
+            RNNKIT_SHORT_CASES_X_(RNNKIT_TCPK_, PK)                                          \
+            RNNKIT_TALL_CASES_X_(RNNKIT_TCPK_, PK)                                           \
+        default:                                                                             \
+            assert(0 && "tile shape");                                                       \
+            break;                                                                           \
+        }                                                                                    \
+        _Pragma("GCC diagnostic pop");                                                       \
     }
-    _Pragma("GCC diagnostic pop");
-}
+/* A packed k-major (lda unused), or rows of A at stride lda. */
+RNNKIT_TILE_PK_SWITCH_(rnnkit_tile_pk, 1)
+RNNKIT_TILE_PK_SWITCH_(rnnkit_tile_ck, 0)
 
 /* rnnkit_mk with constant MR = mr, NV = nv (nv <= rnnkit_nvmax(mr),
  * mr <= RNNKIT_TILE_MR). In 1- and 2-row tiles, columns sharing a panel
