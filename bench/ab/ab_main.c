@@ -3,10 +3,12 @@
  * that the drift of a shared machine (10-30 % between runs minutes apart)
  * hits both alike. Built by scripts/ab-kernels.sh from two git revisions:
  * the AVX2 gemm, LSTM step and GRU step (linear_before_reset = 1) of each,
- * symbols renamed to *_old / *_new. Prints best and median GFLOP/s (gemm
- * m 400, LSTM step batch 8 and 64, GRU step batch 64) and ns per step
- * (LSTM and GRU steps at batch 1, chained: each step reads the last one's
- * h and c). Usage: ab_kernels [H ...] (default 32 512 1024).
+ * symbols renamed to *_old / *_new. Prints best and median GFLOP/s
+ * (gemm m 400 with LSTM and GRU gates and m 3200 with LSTM gates for
+ * H <= 512, at H >= 128; the speech models' gemm m 63 K 24 for H <= 64;
+ * LSTM step batch 8 and 64, GRU step batch 64) and ns per step (LSTM
+ * and GRU steps at batch 1, chained: each step reads the last one's h
+ * and c). Usage: ab_kernels [H ...] (default 32 512 1024).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -56,21 +58,26 @@ static void report(const char *what, double t[2][ROUNDS], double flops) {
     }
 }
 
-static void run_gemm(int H) {
-    const int M = 400, K = H;
-    float *w = rnd((size_t)4 * H * K), *a = rnd((size_t)M * K), *bias = rnd((size_t)4 * H),
-          *c = rnd((size_t)M * 4 * H);
+/* Gemm m x (G*H) x K (the input projection of T*N rows), calls repeated
+ * to take about 10 ms per round. */
+static void run_gemm(int M, int G, int H, int K) {
+    const int hp = (H + 7) / 8 * 8;
+    float *w = rnd((size_t)G * hp * K), *a = rnd((size_t)M * K), *bias = rnd((size_t)G * H),
+          *c = rnd((size_t)M * G * H);
+    const double flops = 2.0 * M * G * H * K;
+    int calls = (int)(1e9 / flops);
+    calls = calls < 1 ? 1 : (calls > 2000 ? 2000 : calls);
     double t[2][ROUNDS];
     for (int r = 0; r < ROUNDS; r++)
         for (int v = 0; v < 2; v++) {
             double t0 = now();
-            for (int i = 0; i < 3; i++)
-                (v ? gemm_new : gemm_old)(8, M, 4, H, K, a, K, w, bias, c, 4 * H);
-            t[v][r] = (now() - t0) / 3;
+            for (int i = 0; i < calls; i++)
+                (v ? gemm_new : gemm_old)(8, M, G, H, K, a, K, w, bias, c, G * H);
+            t[v][r] = (now() - t0) / calls;
         }
     char name[64];
-    snprintf(name, sizeof name, "gemm m400 G4 H=K=%d", H);
-    report(name, t, 2.0 * M * 4 * H * K);
+    snprintf(name, sizeof name, "gemm m%d G%d H=%d K=%d", M, G, H, K);
+    report(name, t, flops);
     free(w), free(a), free(bias), free(c);
 }
 
@@ -148,8 +155,12 @@ int main(int argc, char **argv) {
             run_lstm(H, 8, (int)(200000000 / (8 * w) < 10 ? 10 : 200000000 / (8 * w)), 1);
             run_lstm(H, 64, 10, 1);
             run_gru(H, 64, 10, 1);
-            run_gemm(H);
+            run_gemm(400, 4, H, H);
+            run_gemm(400, 3, H, H);
+            if (H <= 512) run_gemm(3200, 4, H, H);
         }
+        /* Speech models' projection (T 63, input 24). */
+        if (H <= 64) run_gemm(63, 4, H, 24);
     }
     return 0;
 }
