@@ -112,7 +112,10 @@ typedef void rnnkit_pack_gates_fn(int nr, int64_t g, int64_t h, int64_t k,
                                   const float *w, float *packed);
 /* C[i, gi*h + j] = bias[gi*h + j] + sum_k A[i, k] * W_gi[j][k]
  * for i < m, gates gi < g (g <= 4) and units j < h. bias may be NULL.
- * nr is the row_block the weights were packed with. */
+ * nr is the row_block the weights were packed with. C must not overlap
+ * A, the panels or bias; a kernel may keep partial sums in C (x86: one
+ * per k block) and read them back, never C's values from before the
+ * call. */
 typedef void rnnkit_gemm_fn(int nr, int64_t m, int64_t g, int64_t h, int64_t k,
                             const float *a, int64_t lda, const float *packed,
                             const float *bias, float *c, int64_t ldc);
