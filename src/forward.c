@@ -52,7 +52,8 @@ static size_t pad16(size_t n) { return (n + 15) & ~(size_t)15; }
 size_t rk_dir_ws_floats(const rnnkit_model *m, int64_t T, int64_t N) {
     const size_t H = (size_t)m->hidden_size, P = (size_t)m->out_size, G = (size_t)m->gates;
     const size_t n = (size_t)N;
-    size_t f = pad16((size_t)T * n * G * H) + 2 * pad16(n * P) + pad16(n * G * H);
+    const size_t ldh = (size_t)rk_ldh((int64_t)P);
+    size_t f = pad16((size_t)T * n * G * H) + 2 * pad16(n * ldh) + pad16(n * G * H);
     if (m->cell == RNNKIT_CELL_LSTM) f += 2 * pad16(n * H) + (m->proj_size ? pad16(n * H) : 0);
     if (m->cell == RNNKIT_CELL_GRU) f += pad16(n * H);
     return f;
@@ -64,10 +65,11 @@ void rk_dir_ws_carve(const rnnkit_model *m, int64_t T, int64_t N, float *mem, rk
     memset(ws, 0, sizeof *ws);
     ws->xp = mem;
     mem += pad16((size_t)T * n * G * H);
+    ws->ldh = rk_ldh((int64_t)P);
     ws->h[0] = mem;
-    mem += pad16(n * P);
+    mem += pad16(n * (size_t)ws->ldh);
     ws->h[1] = mem;
-    mem += pad16(n * P);
+    mem += pad16(n * (size_t)ws->ldh);
     ws->gx = mem;
     mem += pad16(n * G * H);
     if (m->cell == RNNKIT_CELL_LSTM) {
@@ -187,8 +189,8 @@ static void step_args_init(const dir_ctx *c, rnnkit_step_args *a) {
     a->w = c->w->w_hh;
     a->w_n = c->w->w_hn;
     a->ld_xp = m->gates * H;
-    a->ld_h_prev = P;
-    a->ld_h_out = m->proj_size ? H : P;
+    a->ld_h_prev = c->ws->ldh;
+    a->ld_h_out = m->proj_size ? H : c->ws->ldh;
     a->b_hn = c->w->b_hn;
     a->peep = c->w->peep;
     a->clip = m->clip;
@@ -222,20 +224,21 @@ static void step_xp(const dir_ctx *c, rnnkit_step_args *a, int64_t s, int64_t r0
 static void step_finish(const dir_ctx *c, int64_t s, int64_t r0, int64_t r1, int64_t p0, int64_t p1,
                         int64_t q0, int64_t q1) {
     const rnnkit_model *m = c->m;
-    const int64_t P = m->out_size, H = m->hidden_size, N = c->N, T = c->T;
+    const int64_t H = m->hidden_size, N = c->N, T = c->T;
     const int cur = (int)(s & 1), nxt = cur ^ 1;
     const rk_dir_ws *ws = c->ws;
+    const int64_t ldh = ws->ldh;
     for (int64_t n = r0; n < r1; n++) {
         int active = !c->ragged || s < c->len[n];
         if (!active) {
-            memcpy(ws->h[nxt] + n * P + p0, ws->h[cur] + n * P + p0, sizeof(float) * (size_t)(p1 - p0));
+            memcpy(ws->h[nxt] + n * ldh + p0, ws->h[cur] + n * ldh + p0, sizeof(float) * (size_t)(p1 - p0));
             if (c->lstm)
                 memcpy(ws->c[nxt] + n * H + q0, ws->c[cur] + n * H + q0, sizeof(float) * (size_t)(q1 - q0));
         }
         if (!c->out) continue;
         if (active) {
             int64_t t = !c->reverse ? s : (c->ragged ? c->len[n] - 1 - s : T - 1 - s);
-            memcpy(c->out + (size_t)(t * N + n) * (size_t)c->ld_out + p0, ws->h[nxt] + n * P + p0,
+            memcpy(c->out + (size_t)(t * N + n) * (size_t)c->ld_out + p0, ws->h[nxt] + n * ldh + p0,
                    sizeof(float) * (size_t)(p1 - p0));
         } else {
             memset(c->out + (size_t)(s * N + n) * (size_t)c->ld_out + p0, 0, sizeof(float) * (size_t)(p1 - p0));
@@ -249,8 +252,10 @@ static void run_rows(const dir_ctx *c, int64_t r0, int64_t r1) {
     const int64_t H = m->hidden_size, P = m->out_size, n = r1 - r0;
     const int nr = m->k->row_block;
     rk_dir_ws *ws = c->ws;
+    const int64_t ldh = ws->ldh;
     if (n <= 0) return;
-    memcpy(ws->h[0] + r0 * P, c->h_state + r0 * P, sizeof(float) * (size_t)(n * P));
+    for (int64_t r = r0; r < r1; r++)
+        memcpy(ws->h[0] + r * ldh, c->h_state + r * P, sizeof(float) * (size_t)P);
     if (c->lstm) memcpy(ws->c[0] + r0 * H, c->c_state + r0 * H, sizeof(float) * (size_t)(n * H));
     rnnkit_step_args a;
     step_args_init(c, &a);
@@ -259,17 +264,18 @@ static void run_rows(const dir_ctx *c, int64_t r0, int64_t r1) {
     for (int64_t s = 0; s < c->T; s++) {
         const int cur = (int)(s & 1), nxt = cur ^ 1;
         step_xp(c, &a, s, r0, r1);
-        a.h_prev = ws->h[cur] + r0 * P;
-        a.h_out = m->proj_size ? ws->m + r0 * H : ws->h[nxt] + r0 * P;
+        a.h_prev = ws->h[cur] + r0 * ldh;
+        a.h_out = m->proj_size ? ws->m + r0 * H : ws->h[nxt] + r0 * ldh;
         a.c_prev = c->lstm ? ws->c[cur] + r0 * H : NULL;
         a.c_out = c->lstm ? ws->c[nxt] + r0 * H : NULL;
         c->w->step(&a);
         if (m->proj_size)
-            m->k->gemm(nr, n, 1, P, H, ws->m + r0 * H, H, c->w->w_hr, NULL, ws->h[nxt] + r0 * P, P);
+            m->k->gemm(nr, n, 1, P, H, ws->m + r0 * H, H, c->w->w_hr, NULL, ws->h[nxt] + r0 * ldh, ldh);
         step_finish(c, s, r0, r1, 0, P, 0, H);
     }
     const int fin = (int)(c->T & 1);
-    memcpy(c->h_state + r0 * P, ws->h[fin] + r0 * P, sizeof(float) * (size_t)(n * P));
+    for (int64_t r = r0; r < r1; r++)
+        memcpy(c->h_state + r * P, ws->h[fin] + r * ldh, sizeof(float) * (size_t)P);
     if (c->lstm) memcpy(c->c_state + r0 * H, ws->c[fin] + r0 * H, sizeof(float) * (size_t)(n * H));
 }
 
@@ -291,6 +297,7 @@ static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *s
     const int64_t H = m->hidden_size, P = m->out_size, N = c->N;
     const int nr = m->k->row_block;
     rk_dir_ws *ws = c->ws;
+    const int64_t ldh = ws->ldh;
     int64_t j0, j1, p0, p1;
     split(H, nr, tid, nt, &j0, &j1);
     split(P, nr, tid, nt, &p0, &p1);
@@ -299,7 +306,7 @@ static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *s
         p1 = j1;
     }
     for (int64_t n = 0; n < N; n++) {
-        memcpy(ws->h[0] + n * P + p0, c->h_state + n * P + p0, sizeof(float) * (size_t)(p1 - p0));
+        memcpy(ws->h[0] + n * ldh + p0, c->h_state + n * P + p0, sizeof(float) * (size_t)(p1 - p0));
         if (c->lstm) memcpy(ws->c[0] + n * H + j0, c->c_state + n * H + j0, sizeof(float) * (size_t)(j1 - j0));
     }
     rnnkit_step_args a;
@@ -335,14 +342,14 @@ static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *s
             rk_barrier_wait(bar, sense);
             if (p1 > p0)
                 m->k->gemm(nr, N, 1, p1 - p0, H, ws->m, H, c->w->w_hr + (size_t)(p0 / nr) * (size_t)(H * nr),
-                           NULL, ws->h[nxt] + p0, P);
+                           NULL, ws->h[nxt] + p0, ldh);
         }
         step_finish(c, s, 0, N, p0, p1, j0, j1);
         rk_barrier_wait(bar, sense);
     }
     const int fin = (int)(c->T & 1);
     for (int64_t n = 0; n < N; n++) {
-        memcpy(c->h_state + n * P + p0, ws->h[fin] + n * P + p0, sizeof(float) * (size_t)(p1 - p0));
+        memcpy(c->h_state + n * P + p0, ws->h[fin] + n * ldh + p0, sizeof(float) * (size_t)(p1 - p0));
         if (c->lstm) memcpy(c->c_state + n * H + j0, ws->c[fin] + n * H + j0, sizeof(float) * (size_t)(j1 - j0));
     }
 }
