@@ -81,6 +81,17 @@ RNNKIT_VINLINE void rnnkit_gemm_pack_a(int64_t mr, int64_t kq, const float *a, i
             pa[kk * RNNKIT_TILE_MR + r] = a[(size_t)r * (size_t)lda + (size_t)kk];
 }
 
+/* One tile: A packed (pack: pa) or read in place (ai, lda). */
+RNNKIT_VINLINE void rnnkit_gemm_tile(int pack, int64_t mr, int nt, int64_t kq, const float *pa,
+                                     const float *ai, int64_t lda, const float *const *p,
+                                     int64_t s, float *const *oc, int64_t ldo,
+                                     const float *const *bv, int first, int last) {
+    if (pack)
+        rnnkit_tile_pk(mr, nt, kq, pa, 0, p, s, oc, ldo, bv, first, last);
+    else
+        rnnkit_tile_ck(mr, nt, kq, ai, lda, p, s, oc, ldo, bv, first, last);
+}
+
 void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const float *a,
                      int64_t lda, const float *packed, const float *bias, float *c,
                      int64_t ldc) {
@@ -145,12 +156,8 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                                                            1, 3);
                         }
                         if (full) {
-                            if (pack)
-                                rnnkit_tile_pk(mr, nt, kq, pa, 0, p + v0, pstride, oc, ldc, bv,
-                                               first, last);
-                            else
-                                rnnkit_tile_ck(mr, nt, kq, ai, lda, p + v0, pstride, oc, ldc, bv,
-                                               first, last);
+                            rnnkit_gemm_tile(pack, mr, nt, kq, pa, ai, lda, p + v0, pstride, oc,
+                                             ldc, bv, first, last);
                             continue;
                         }
                         /* A tail block among the columns: partial sums
@@ -164,12 +171,8 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                                 vstore(ob[v] + r * RNNKIT_BUF_LD,
                                        rnnkit_ld(oc[v] + (size_t)r * (size_t)ldc, n1, t));
                         }
-                        if (pack)
-                            rnnkit_tile_pk(mr, nt, kq, pa, 0, p + v0, pstride, ob, RNNKIT_BUF_LD,
-                                           NULL, first, 0);
-                        else
-                            rnnkit_tile_ck(mr, nt, kq, ai, lda, p + v0, pstride, ob,
-                                           RNNKIT_BUF_LD, NULL, first, 0);
+                        rnnkit_gemm_tile(pack, mr, nt, kq, pa, ai, lda, p + v0, pstride, ob,
+                                         RNNKIT_BUF_LD, NULL, first, 0);
                         for (int v = 0; v < nt; v++) {
                             const int64_t n1 = nv[v0 + v];
                             VT t = vtail(n1);
