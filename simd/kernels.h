@@ -102,6 +102,10 @@ typedef struct rnnkit_step_args {
      * the passes). Both passes in one call or split are the same
      * arithmetic, bit for bit. */
     int gru_pass;
+    /* Order hint, no effect on results: 1 = visit the range's units from
+     * j_end down (the driver alternates it step by step, so the weights a
+     * step read last are the next step's first, still in L1/L2). */
+    int reverse;
 } rnnkit_step_args;
 
 /* Kernel signatures (function types, so a kernel can be declared from

@@ -268,6 +268,9 @@ static void run_rows(const dir_ctx *c, int64_t r0, int64_t r1) {
         a.h_out = m->proj_size ? ws->m + r0 * H : ws->h[nxt] + r0 * ldh;
         a.c_prev = c->lstm ? ws->c[cur] + r0 * H : NULL;
         a.c_out = c->lstm ? ws->c[nxt] + r0 * H : NULL;
+        /* Alternate the unit order: the next step starts on the weights
+         * this one read last (rnnkit_step_args.reverse). */
+        a.reverse = (int)(s & 1);
         c->w->step(&a);
         if (m->proj_size)
             m->k->gemm(nr, n, 1, P, H, ws->m + r0 * H, H, c->w->w_hr, NULL, ws->h[nxt] + r0 * ldh, ldh);
@@ -330,6 +333,7 @@ static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *s
         a.h_out = m->proj_size ? ws->m : ws->h[nxt];
         a.c_prev = c->lstm ? ws->c[cur] : NULL;
         a.c_out = c->lstm ? ws->c[nxt] : NULL;
+        a.reverse = (int)(s & 1);
         if (c->gru_two_pass) {
             /* Pass 2 reads r*h_prev of every unit: wait for all pass 1s. */
             a.gru_pass = 1;

@@ -613,10 +613,12 @@ typedef struct {
 /* Rows [r0, r1) x units [jb, je) of one step of variant v, pass gru_pass. */
 KC_UNUSED static void kc_split_call(rnnkit_step_fn *fn, int nr, const kc_step_in *in,
                                     const kc_split_variant *v, int gru_pass, int64_t r0,
-                                    int64_t r1, int64_t jb, int64_t je, kc_step_out *out) {
+                                    int64_t r1, int64_t jb, int64_t je, int rev,
+                                    kc_step_out *out) {
     rnnkit_step_args a = kc_step_args(nr, in, r0, r1, jb, je, out);
     a.b_hn = v->bhn ? in->bhn.p : NULL, a.peep = v->peep ? in->peep.p : NULL;
     a.clip = v->clip, a.linear_before_reset = v->lbr, a.gru_pass = gru_pass;
+    a.reverse = rev;
     fn(&a);
 }
 
@@ -649,15 +651,18 @@ KC_UNUSED static int kc_split_step_case(const char *isa, const char *field, rnnk
         out[i].co = kc_buf_new((size_t)(n * H), 0, 0, 0);
         out[i].sc = kc_buf_new((size_t)(n * K), 0, 0, 0);
     }
-    kc_split_call(fn, nr, &in, v, 0, 0, n, 0, H, &out[0]);
-    /* Splits: {rows how, units how} (kc_row_split, kc_unit_split). {0, 0}
-     * is the reference call itself, except as two passes. */
-    static const int splits[][2] = {{1, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 2}, {0, 0}};
+    kc_split_call(fn, nr, &in, v, 0, 0, n, 0, H, 0, &out[0]);
+    /* Splits: {rows how, units how, reverse} (kc_row_split, kc_unit_split;
+     * reverse: the calls visit their units from j_end down, an order hint
+     * that must not change a bit). {0, 0, 0} is the reference call
+     * itself, except as two passes. */
+    static const int splits[][3] = {{1, 0, 0}, {0, 1, 0}, {0, 2, 0}, {0, 3, 0}, {1, 2, 0},
+                                    {0, 0, 0}, {0, 0, 1}, {1, 0, 1}, {0, 2, 1}};
     int fail = 0;
     int64_t rb[KC_SPLIT_MAXN], re[KC_SPLIT_MAXN], jb[KC_SPLIT_MAXPARTS], je[KC_SPLIT_MAXPARTS];
     for (int s = 0; s < KC_LEN(splits) && !fail; s++) {
         if (whole_units && splits[s][1]) continue;
-        if (!passes && !splits[s][0] && !splits[s][1]) continue;
+        if (!passes && !splits[s][0] && !splits[s][1] && !splits[s][2]) continue;
         int nrow = kc_row_split(n, splits[s][0], rb, re);
         int nunit = kc_unit_split(H, nr, splits[s][1], jb, je);
         kc_step_out *o1 = &out[1];
@@ -667,7 +672,7 @@ KC_UNUSED static int kc_split_step_case(const char *isa, const char *field, rnnk
         for (int pass = passes ? 1 : 0; pass <= (passes ? 2 : 0); pass++)
             for (int r = 0; r < nrow; r++)
                 for (int u = 0; u < nunit; u++)
-                    kc_split_call(fn, nr, &in, v, pass, rb[r], re[r], jb[u], je[u], o1);
+                    kc_split_call(fn, nr, &in, v, pass, rb[r], re[r], jb[u], je[u], splits[s][2], o1);
         int64_t dh = kc_first_diff(out[0].ho.p, o1->ho.p, (int64_t)o1->ho.n);
         int64_t dc = is_lstm ? kc_first_diff(out[0].co.p, o1->co.p, (int64_t)o1->co.n) : -1;
         if (dh >= 0 || dc >= 0) {
@@ -676,7 +681,7 @@ KC_UNUSED static int kc_split_step_case(const char *isa, const char *field, rnnk
             int64_t d = isc ? dc : dh, ld = isc ? H : in.ld_ho;
             if ((*logged)++ < KC_SPLIT_MAXLOG)
                 kc_fail("  %s %s (%s) n=%ld H=%ld K=%ld: %s[%ld][%ld] = %.9g in one call, "
-                        "%.9g with %s%s%s (must be bitwise equal)",
+                        "%.9g with %s%s%s%s (must be bitwise equal)",
                         isa, field, v->what, (long)n, (long)H, (long)K, isc ? "c" : "h",
                         (long)(d / ld), (long)(d % ld), isc ? out[0].co.p[d] : out[0].ho.p[d],
                         isc ? o1->co.p[d] : o1->ho.p[d],
@@ -685,7 +690,7 @@ KC_UNUSED static int kc_split_step_case(const char *isa, const char *field, rnnk
                         : splits[s][1] == 2 ? ", units split 1, 2, rest blocks"
                         : splits[s][1] == 3 ? ", units split 3, rest blocks"
                                             : "",
-                        passes ? ", gru_pass 1 then 2" : "");
+                        passes ? ", gru_pass 1 then 2" : "", splits[s][2] ? ", reverse order" : "");
         }
     }
     for (int i = 0; i < 2; i++)

@@ -8,7 +8,8 @@
  * H <= 512, at H >= 128; the speech models' gemm m 63 K 24 for H <= 64;
  * LSTM step batch 8 and 64, GRU step batch 64) and ns per step (LSTM
  * and GRU steps at batch 1, chained: each step reads the last one's h
- * and c). Usage: ab_kernels [H ...] (default 32 512 1024).
+ * and c, and visits the units in reverse order every other step, as the
+ * driver does). Usage: ab_kernels [H ...] (default 32 512 1024).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -96,7 +97,7 @@ static void run_lstm(int H, int n, int steps, int as_flops) {
             double t0 = now();
             for (int i = 0; i < steps; i++) {
                 s.xp = xp + (size_t)(i & 7) * n * 4 * H;
-                s.h_prev = h[i & 1], s.c_prev = c[i & 1];
+                s.h_prev = h[i & 1], s.c_prev = c[i & 1], s.reverse = i & 1;
                 s.h_out = h[!(i & 1)], s.c_out = c[!(i & 1)];
                 (v ? lstm_new : lstm_old)(&s);
             }
@@ -124,7 +125,7 @@ static void run_gru(int H, int n, int steps, int as_flops) {
             double t0 = now();
             for (int i = 0; i < steps; i++) {
                 s.xp = xp + (size_t)(i & 7) * n * 3 * H;
-                s.h_prev = h[i & 1], s.h_out = h[!(i & 1)];
+                s.h_prev = h[i & 1], s.h_out = h[!(i & 1)], s.reverse = i & 1;
                 (v ? gru_new : gru_old)(&s);
             }
             t[v][r] = (now() - t0) / steps;
