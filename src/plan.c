@@ -2,12 +2,13 @@
  * Planning: which threads do what. The cost model estimates one step's
  * time for each way of splitting a direction and keeps the cheapest:
  *
- *   single : max(W / bw(W),      F / peak)
- *   batch  : max(W / bw(W),      F / (t*peak))     every thread streams all
- *                                                  weights for its rows
- *   units  : max(W / (t*bw(W/t)), F / (t*peak)) + sync
- *                                                  each thread keeps its slice
- *                                                  of the weights in its cache
+ *   single : max(W / bw(W, W, 1),      F / peak)
+ *   batch  : max(W / bw(W, W, t),      F / (t*peak))   every thread streams
+ *                                                      all weights for its rows
+ *   units  : max(W / (t*bw(W/t, W, t)), F / (t*peak)) + sync
+ *                                                      each thread keeps its
+ *                                                      slice of the weights
+ *                                                      in its cache
  *
  * W = recurrent weight bytes, F = recurrent FLOPs of the step, bw(bytes)
  * the read bandwidth of the cache level that `bytes` fit in. The figures
@@ -19,12 +20,30 @@
  * barrier. It is counted once per step, once more for an LSTM projection
  * and once more for GRU with linear_before_reset = 0.
  *
- * Directions of a bidirectional layer run at once on two groups of threads
- * when there are at least two threads and a direction's estimated time is
- * more than twice the cost of starting the team: they share nothing. A
- * split of one direction must also save more over the T steps than the
- * team's start. That start costs ~3 us when OpenMP's idle threads spin
- * (the default) and ~50 us with OMP_WAIT_POLICY=passive (fork_us).
+ * bw(each, total, cores) is per core, for `cores` cores each streaming
+ * `each` bytes with `total` bytes live among them: L2 is private (each
+ * core's share must fit), L3 and memory are shared, so their aggregate
+ * bandwidth is divided among the cores streaming at once.
+ *
+ * The two directions of a bidirectional layer either run at once, each
+ * on half of the threads, or in turn, each on all of them:
+ *
+ *   at once : time(direction on t/2 threads, with the other direction's
+ *             weights live and streamed by the other t/2 cores)
+ *   in turn : 2 * time(direction on t threads)
+ *
+ * At once shares nothing and saves the barriers, and wins while the
+ * weights of both directions stay in cache. When the two together no
+ * longer fit in L3 it streams them from memory, while in turn keeps one
+ * direction's weights in L3: measured, bidirectional LSTM H 1024, batch
+ * 1, T 50, 2 threads, medians in one process: at once 1400, in turn 733
+ * us per step; batch 8: 3930 and 3221; H 512 batch 8 and H 256 batch 8,
+ * 1 and 2 layers: equal within 4 %. Either way a direction's time must
+ * be more than twice the cost of starting the team (tiny speech-size
+ * models stay on one thread), and a split of one direction must save
+ * more over the T steps than the team's start. That start costs ~3 us
+ * when OpenMP's idle threads spin (the default) and ~50 us with
+ * OMP_WAIT_POLICY=passive (fork_us).
  *
  * GRU with linear_before_reset = 0 splitting units takes a second barrier
  * per step (its n gate needs r*h of every unit): sync is counted twice.
@@ -49,6 +68,11 @@
 #define BW_L2 115.0       /* GB/s per core */
 #define BW_L3 90.0
 #define BW_DRAM 25.0
+/* GB/s of all cores streaming at once (shared/NOTES.md: 2 cores read
+ * 196 GB/s from L3 and 35-61 from memory; `rnnkit prof` on this VM gave
+ * 108 and 27: the lower ends, rounded). */
+#define BW_L3_ALL 150.0
+#define BW_DRAM_ALL 35.0
 #define L2_BYTES (1u << 20)
 #define L3_BYTES (16u << 20)
 #define SYNC_US 0.7
@@ -62,10 +86,11 @@
 #define FORK_US 3.0
 #define FORK_PASSIVE_US 50.0
 
-static double bw_for(double bytes) {
-    if (bytes <= L2_BYTES) return BW_L2;
-    if (bytes <= L3_BYTES) return BW_L3;
-    return BW_DRAM;
+static double bw_for(double each, double total, int cores) {
+    if (each <= L2_BYTES) return BW_L2;
+    const double bw = total <= L3_BYTES ? BW_L3 : BW_DRAM;
+    const double all = (total <= L3_BYTES ? BW_L3_ALL : BW_DRAM_ALL) / (cores > 1 ? cores : 1);
+    return bw < all ? bw : all;
 }
 
 static double max2(double a, double b) { return a > b ? a : b; }
@@ -79,51 +104,85 @@ static atomic_int rk_forced_mode = -1;
 
 void rk_plan_force_mode(int mode) { atomic_store(&rk_forced_mode, mode); }
 
-rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
-    if (t <= 1) return RK_PAR_NONE;
+static atomic_int rk_forced_dirs = -1;
+
+void rk_plan_force_dirs(int at_once) { atomic_store(&rk_forced_dirs, at_once); }
+
+/* The mode for one direction on t threads, and (*us) its estimated time
+ * in us for the T steps and the input projection, while other_bytes of
+ * another direction's weights are live, streamed by other_cores more
+ * cores. */
+static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
+                            double other_bytes, int other_cores, double *us) {
     const int forced = atomic_load(&rk_forced_mode);
     const int gru_two_pass = m->cell == RNNKIT_CELL_GRU && !m->linear_before_reset;
     const int syncs = 1 + (m->proj_size ? 1 : 0) + gru_two_pass;
     const int nr = m->k->row_block;
     const int blocks = (int)((m->hidden_size + nr - 1) / nr);
-    if (forced == RK_PAR_NONE || forced == RK_PAR_BATCH) return (rk_par_mode)forced;
-    if (forced == RK_PAR_UNITS && blocks >= 2) return RK_PAR_UNITS;
     const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
-    double W = 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
-    double F = 2.0 * (double)N * (G * H * P + (m->proj_size ? P * H : 0.0));
+    const double W = 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
+    const double F = 2.0 * (double)N * (G * H * P + (m->proj_size ? P * H : 0.0));
+    const double total = W + other_bytes;
+    const double proj =
+        2.0 * (double)T * (double)N * G * H * (double)m->input_size / (PEAK_GFLOPS * 1e3);
     /* us = bytes / (GB/s * 1e3) ; flops / (GFLOP/s * 1e3) */
-    double single = max2(W / (bw_for(W) * 1e3), F / (PEAK_GFLOPS * 1e3));
-    double batch = N >= 2 ? max2(W / (bw_for(W) * 1e3), F / (t * PEAK_GFLOPS * 1e3)) : 1e30;
-    double units = 1e30;
-    if (blocks >= t)
-        units = max2(W / (t * bw_for(W / t) * 1e3), F / (t * PEAK_GFLOPS * 1e3)) +
-                SYNC_US * syncs;
-    /* A split must also win back the team's start over the sequence. */
-    const double best = batch <= units ? batch : units;
-    if ((double)T * (single - best) <= fork_us()) return RK_PAR_NONE;
-    if (batch <= units && batch < single) return RK_PAR_BATCH;
-    if (units < single) return RK_PAR_UNITS;
-    return RK_PAR_NONE;
+    const double single =
+        max2(W / (bw_for(W, total, 1 + other_cores) * 1e3), F / (PEAK_GFLOPS * 1e3));
+    rk_par_mode mode = RK_PAR_NONE;
+    double step = single;
+    if (t > 1) {
+        const double batch = N >= 2 ? max2(W / (bw_for(W, total, t + other_cores) * 1e3),
+                                           F / (t * PEAK_GFLOPS * 1e3))
+                                    : 1e30;
+        double units = 1e30;
+        if (blocks >= t)
+            units = max2(W / (t * bw_for(W / t, total, t + other_cores) * 1e3),
+                         F / (t * PEAK_GFLOPS * 1e3)) +
+                    SYNC_US * syncs;
+        const double best = batch <= units ? batch : units;
+        if (forced == RK_PAR_NONE || forced == RK_PAR_BATCH) {
+            mode = (rk_par_mode)forced;
+            step = forced == RK_PAR_BATCH ? batch : single;
+        } else if (forced == RK_PAR_UNITS && blocks >= 2) {
+            mode = RK_PAR_UNITS, step = units;
+        } else if ((double)T * (single - best) <= fork_us()) {
+            /* A split must also win back the team's start over the
+             * sequence: stay on one thread. */
+        } else if (batch <= units && batch < single) {
+            mode = RK_PAR_BATCH, step = batch;
+        } else if (units < single) {
+            mode = RK_PAR_UNITS, step = units;
+        }
+    }
+    *us = (double)T * (step + STEP_OVERHEAD_US) + (mode != RK_PAR_NONE ? proj / t : proj);
+    return mode;
 }
 
-/* Estimated time of one direction of one layer on one thread, in us:
- * the steps (with a fixed per-step cost of the loop and kernel calls)
- * plus the input projection. */
-static double direction_us(const rnnkit_model *m, int64_t T, int64_t N) {
-    const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
-    double W = 4.0 * G * H * P, F = 2.0 * (double)N * G * H * P;
-    double step = max2(W / (bw_for(W) * 1e3), F / (PEAK_GFLOPS * 1e3)) + STEP_OVERHEAD_US;
-    double proj = 2.0 * (double)T * (double)N * G * H * (double)m->input_size / (PEAK_GFLOPS * 1e3);
-    return (double)T * step + proj;
+rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
+    double us;
+    if (t <= 1) return RK_PAR_NONE;
+    return plan_dir(m, T, N, t, 0.0, 0, &us);
 }
 
 rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
     rk_plan p;
-    /* Directions at once only when a direction's work outweighs starting
-     * the team (fork_us()): tiny speech-size models with short sequences
-     * stay on one thread. */
     const int forced = atomic_load(&rk_forced_mode) >= 0;
-    p.par_dirs = m->num_dirs == 2 && threads >= 2 && (forced || direction_us(m, T, N) > 2.0 * fork_us());
+    const int forced_dirs = atomic_load(&rk_forced_dirs);
+    p.par_dirs = 0;
+    if (m->num_dirs == 2 && threads >= 2 && forced_dirs >= 0) {
+        p.par_dirs = forced_dirs != 0;
+    } else if (m->num_dirs == 2 && threads >= 2) {
+        const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
+        const double W = 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
+        const int half = threads / 2;
+        double one, at_once, in_turn;
+        (void)plan_dir(m, T, N, 1, 0.0, 0, &one);
+        (void)plan_dir(m, T, N, half, W, threads - half, &at_once);
+        (void)plan_dir(m, T, N, threads, 0.0, 0, &in_turn);
+        /* Tiny models (a direction under twice the team's start) stay on
+         * one thread; else the cheaper of at once and in turn. */
+        p.par_dirs = forced || (one > 2.0 * fork_us() && at_once <= 2.0 * in_turn);
+    }
     p.group = p.par_dirs ? threads / 2 : threads;
     if (p.group < 1) p.group = 1;
     p.mode = rk_plan_mode(m, T, N, p.group);

@@ -32,6 +32,10 @@ rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int thread
  * choice), and directions at once whenever there are two threads. A mode
  * that cannot apply (units with fewer than 2 blocks) is ignored. */
 void rk_plan_force_mode(int mode);
+/* Tests only: bidirectional layers on two or more threads run their
+ * directions at once (1) or in turn (0), whatever rk_plan_force_mode
+ * says; -1 = as above. */
+void rk_plan_force_dirs(int at_once);
 #endif
 
 /* A sense-reversing spin barrier on a shared counter: cheaper than

@@ -1,7 +1,7 @@
 /*
  * Threading: every way of splitting a forward call (whole direction on one
  * thread, batch rows split, hidden units split with a barrier per step,
- * directions at once) and every thread count 1..4 give bit-identical
+ * directions at once or in turn) and every thread count 1..4 give bit-identical
  * results, because each output element is summed in the same order
  * whatever thread computes it. Checked for every ISA this CPU has.
  */
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "plan.h"
 #include "rnnkit.h"
 
@@ -101,8 +102,12 @@ static void check_shape(const shape *s) {
         for (int n = 0; n < s->N; n++) len[n] = s->ragged ? 1 + (n * 7) % s->T : s->T;
         if (s->ragged && s->onnx) len[0] = 0;
         float *y0 = NULL, *h0 = NULL, *c0 = NULL;
-        for (int mode = -1; mode <= RK_PAR_UNITS; mode++) {
+        /* Bidirectional: every mode with the directions at once and in
+         * turn (each direction on all the threads), and as planned. */
+        for (int cfg = 0; cfg < (s->bidir ? 3 : 1) * 4; cfg++) {
+            const int mode = cfg % 4 - 1;
             rk_plan_force_mode(mode);
+            rk_plan_force_dirs(cfg / 4 - 1);
             for (int th = 1; th <= 4; th++) {
                 float *y = malloc(ny * sizeof *y), *hn = malloc(nh * sizeof *hn), *cn = malloc(nc * sizeof *cn);
                 memset(y, 0x7f, ny * sizeof *y);
@@ -124,19 +129,20 @@ static void check_shape(const shape *s) {
                 }
                 for (size_t i = 0; i < ny; i++)
                     cr_assert(memcmp(&y[i], &y0[i], sizeof(float)) == 0,
-                              "isa %s cell %d mode %d threads %d: y[%zu] = %.9g, 1 thread gave %.9g",
-                              isas[ii], (int)s->cell, mode, th, i, y[i], y0[i]);
-                cr_assert(memcmp(hn, h0, nh * sizeof(float)) == 0, "isa %s mode %d threads %d: hn differs",
-                          isas[ii], mode, th);
+                              "isa %s cell %d mode %d dirs %d threads %d: y[%zu] = %.9g, 1 thread gave %.9g",
+                              isas[ii], (int)s->cell, mode, cfg / 4 - 1, th, i, y[i], y0[i]);
+                cr_assert(memcmp(hn, h0, nh * sizeof(float)) == 0,
+                          "isa %s mode %d dirs %d threads %d: hn differs", isas[ii], mode, cfg / 4 - 1, th);
                 if (s->cell == RNNKIT_CELL_LSTM)
-                    cr_assert(memcmp(cn, c0, nc * sizeof(float)) == 0, "isa %s mode %d threads %d: cn differs",
-                              isas[ii], mode, th);
+                    cr_assert(memcmp(cn, c0, nc * sizeof(float)) == 0,
+                              "isa %s mode %d dirs %d threads %d: cn differs", isas[ii], mode, cfg / 4 - 1, th);
                 free(y);
                 free(hn);
                 free(cn);
             }
         }
         rk_plan_force_mode(-1);
+        rk_plan_force_dirs(-1);
         free(y0);
         free(h0);
         free(c0);
@@ -177,4 +183,49 @@ Test(threads, rnn_tanh_onnx_ragged_reverse) {
 Test(threads, rnn_relu_multilayer) {
     shape s = {RNNKIT_CELL_RNN_RELU, 3, 0, 0, 4, 24, 3, 2, 0, 0, 0};
     check_shape(&s);
+}
+
+/* The cost model's choices on shapes whose answer was measured (src/plan.c):
+ * a fake model carries only what the plan reads. */
+static rk_plan plan_for(rnnkit_cell cell, int64_t I, int64_t H, int64_t dirs, int64_t T,
+                        int64_t N, int threads) {
+    static rnnkit_kernels k;
+    k.row_block = 8;
+    struct rnnkit_model m;
+    memset(&m, 0, sizeof m);
+    m.cell = cell;
+    m.input_size = I, m.hidden_size = H, m.out_size = H, m.num_layers = 1, m.num_dirs = dirs;
+    m.gates = cell == RNNKIT_CELL_LSTM ? 4 : cell == RNNKIT_CELL_GRU ? 3 : 1;
+    m.linear_before_reset = 1;
+    m.k = &k;
+    return rk_plan_make(&m, T, N, threads);
+}
+
+Test(threads, plan_choices) {
+    unsetenv("OMP_WAIT_POLICY");
+    /* Both directions' weights (2 x 16 MiB) exceed L3: in turn, each
+     * direction's units split over both threads (1400 -> 733 us/step). */
+    rk_plan p = plan_for(RNNKIT_CELL_LSTM, 1024, 1024, 2, 50, 1, 2);
+    cr_expect(!p.par_dirs && p.group == 2 && p.mode == RK_PAR_UNITS, "H 1024 bidir: %d %d %d",
+              p.par_dirs, p.group, (int)p.mode);
+    /* Compute-bound, weights in cache: directions at once. */
+    p = plan_for(RNNKIT_CELL_LSTM, 256, 256, 2, 50, 64, 2);
+    cr_expect(p.par_dirs && p.group == 1 && p.mode == RK_PAR_NONE, "H 256 N 64 bidir: %d %d %d",
+              p.par_dirs, p.group, (int)p.mode);
+    /* One thread: nothing to split. */
+    p = plan_for(RNNKIT_CELL_LSTM, 1024, 1024, 2, 50, 1, 1);
+    cr_expect(!p.par_dirs && p.group == 1 && p.mode == RK_PAR_NONE);
+    /* Unidirectional batch 1, weights beyond L2: units split. */
+    p = plan_for(RNNKIT_CELL_GRU, 512, 512, 1, 50, 1, 2);
+    cr_expect(!p.par_dirs && p.group == 2 && p.mode == RK_PAR_UNITS, "GRU H 512 N 1: %d %d %d",
+              p.par_dirs, p.group, (int)p.mode);
+    /* Speech size with passive OpenMP threads (waking them costs ~50 us
+     * per call): everything on one thread. */
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    p = plan_for(RNNKIT_CELL_LSTM, 24, 32, 2, 63, 1, 2);
+    cr_expect(!p.par_dirs && p.group == 1 && p.mode == RK_PAR_NONE, "speech bidir: %d %d %d",
+              p.par_dirs, p.group, (int)p.mode);
+    p = plan_for(RNNKIT_CELL_GRU, 24, 64, 1, 63, 1, 2);
+    cr_expect(p.group == 1 && p.mode == RK_PAR_NONE, "speech GRU: %d %d", p.group, (int)p.mode);
+    unsetenv("OMP_WAIT_POLICY");
 }
