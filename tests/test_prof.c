@@ -341,6 +341,11 @@ Test(prof_options, defaults_and_values) {
     cr_assert_str_eq(o.plot, "out.svg");
     cr_assert_eq(o.seq.v[1], 20);
 
+    cr_assert_eq(o.dirs, 1, "default directions");
+    cr_assert_eq(parse("--dirs 2 --layers=3", &o, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(o.dirs, 2);
+    cr_assert_eq(o.layers, 3);
+
     cr_assert_eq(parse("--weights m.safetensors --json --batch 4", &o, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(o.weights, "m.safetensors");
     cr_assert_eq(o.format, RK_PROF_JSON);
@@ -371,6 +376,9 @@ Test(prof_options, errors) {
         {"--time 0", "--time"},
         {"--time fast", "--time"},
         {"--layers 0", "--layers"},
+        {"--dirs 3", "--dirs"},
+        {"--dirs 0", "--dirs"},
+        {"--weights m.safetensors --dirs 2", "--dirs"},
         {"--remeasure=1", "--remeasure"},
         {"--batch=", "empty"},
         {"--batch 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", "more than"},

@@ -831,6 +831,7 @@ static const char help_text[] =
     "  --hidden LIST     grid hidden sizes (default 128,256,512)\n"
     "  --input LIST      grid input sizes (default: equal to the hidden size)\n"
     "  --layers N        grid layers (default 1)\n"
+    "  --dirs N          grid directions: 1, or 2 for bidirectional (default 1)\n"
     "  --batch LIST      batch sizes (default 1,16)\n"
     "  --seq LIST        sequence lengths T (default 50)\n"
     "  --threads LIST    thread counts (default 1)\n"
@@ -919,6 +920,7 @@ static void set_list(rk_prof_list *l, int n, const int *v) {
 int rk_prof_parse(int argc, char **argv, rk_prof_opts *o, char *err, size_t errlen) {
     memset(o, 0, sizeof *o);
     o->layers = 1;
+    o->dirs = 1;
     o->seconds = 0.2;
     int grid_only = 0;
     char grid_opt[32] = "";
@@ -959,7 +961,8 @@ int rk_prof_parse(int argc, char **argv, rk_prof_opts *o, char *err, size_t errl
             continue;
         }
         static const char *const valued[] = {"--weights", "--plot",  "--batch", "--seq",    "--threads", "--isa",
-                                             "--hidden",  "--input", "--cell",  "--layers", "--time"};
+                                             "--hidden",  "--input", "--cell",  "--layers", "--dirs",
+                                             "--time"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(name, valued[k]);
         if (!known) {
@@ -998,7 +1001,12 @@ int rk_prof_parse(int argc, char **argv, rk_prof_opts *o, char *err, size_t errl
             if (!strcmp(name, "--hidden")) rc = parse_list(name, val, LIST_INT, 16384, &o->hidden, err, errlen);
             else if (!strcmp(name, "--input")) rc = parse_list(name, val, LIST_INT, 16384, &o->input, err, errlen);
             else if (!strcmp(name, "--cell")) rc = parse_list(name, val, LIST_CELL, 0, &o->cells, err, errlen);
-            else if (parse_int(val, 1, 64, &o->layers)) {
+            else if (!strcmp(name, "--dirs")) {
+                if (parse_int(val, 1, 2, &o->dirs)) {
+                    seterr(err, errlen, "%s: \"%s\" is not 1 or 2", name, val);
+                    return -1;
+                }
+            } else if (parse_int(val, 1, 64, &o->layers)) {
                 seterr(err, errlen, "%s: \"%s\" is not an integer in 1..64", name, val);
                 return -1;
             }
@@ -1327,10 +1335,11 @@ static void fill(float *p, size_t n, uint64_t *state, float bound) {
 
 /* A PyTorch-layout model with random weights (uniform +-1/sqrt(H), as
  * PyTorch initialises them). */
-static rnnkit_status grid_model(rnnkit_cell cell, int64_t in, int64_t hid, int64_t layers, rnnkit_model **out) {
+static rnnkit_status grid_model(rnnkit_cell cell, int64_t in, int64_t hid, int64_t layers, int64_t dirs,
+                                rnnkit_model **out) {
     enum { KINDS = 4 };
     int64_t G = rk_prof_gates(cell);
-    size_t nt = (size_t)(KINDS * layers);
+    size_t nt = (size_t)(KINDS * layers * dirs);
     rnnkit_tensor *t = calloc(nt, sizeof *t);
     char(*names)[32] = calloc(nt, sizeof *names);
     float **bufs = calloc(nt, sizeof *bufs);
@@ -1338,16 +1347,17 @@ static rnnkit_status grid_model(rnnkit_cell cell, int64_t in, int64_t hid, int64
     uint64_t seed = 0x5EED0000u + (uint64_t)hid;
     float bound = 1.0f / sqrtf((float)hid);
     if (!t || !names || !bufs) goto done;
-    for (int64_t l = 0; l < layers; l++) {
+    for (int64_t ld = 0; ld < layers * dirs; ld++) {
         static const char *const kinds[KINDS] = {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"};
+        const int64_t l = ld / dirs;
         for (int k = 0; k < KINDS; k++) {
-            size_t i = (size_t)(KINDS * l + k);
-            int64_t cols = k == 0 ? (l == 0 ? in : hid) : k == 1 ? hid : 1;
+            size_t i = (size_t)(KINDS * ld + k);
+            int64_t cols = k == 0 ? (l == 0 ? in : dirs * hid) : k == 1 ? hid : 1;
             size_t count = (size_t)(G * hid * cols);
             bufs[i] = malloc(count * sizeof(float));
             if (!bufs[i]) goto done;
             fill(bufs[i], count, &seed, bound);
-            snprintf(names[i], sizeof names[i], "%s%lld", kinds[k], (long long)l);
+            snprintf(names[i], sizeof names[i], "%s%lld%s", kinds[k], (long long)l, ld % dirs ? "_reverse" : "");
             t[i].name = names[i];
             t[i].data = bufs[i];
             t[i].ndim = k < 2 ? 2 : 1;
@@ -1535,7 +1545,7 @@ int rk_cli_prof(int argc, char **argv) {
             rnnkit_model *model = NULL;
             const char *what = o.weights ? o.weights : "model";
             st = o.weights ? rnnkit_model_load(o.weights, &model)
-                           : grid_model(specs[mi].cell, specs[mi].input, specs[mi].hidden, o.layers, &model);
+                           : grid_model(specs[mi].cell, specs[mi].input, specs[mi].hidden, o.layers, o.dirs, &model);
             if (st) {
                 status = lib_err(what, st);
                 break;

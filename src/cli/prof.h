@@ -122,6 +122,7 @@ typedef struct rk_prof_opts {
     const char *plot;    /* SVG path or NULL */
     rk_prof_list batch, seq, threads, hidden, input, cells, isas; /* isas: RK_ISA_* */
     int layers;
+    int dirs; /* grid directions: 1, or 2 (bidirectional) */
     double seconds; /* time per shape */
     int remeasure;
     rk_prof_format format;
