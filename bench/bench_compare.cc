@@ -530,6 +530,9 @@ void register_all() {
                 for (int thr : {1, 2}) add({cell, 24, h, 1, 63, thr, 1, dirs});
     // A 2-layer bidirectional LSTM, H 512, batch 8.
     for (int thr : {1, 2}) add({Cell::Lstm, 512, 512, 8, 50, thr, 2, 2});
+    // A bidirectional LSTM whose two directions' weights (2 x 16 MiB)
+    // exceed L3 together: the plan runs the directions in turn.
+    for (int thr : {1, 2}) add({Cell::Lstm, 1024, 1024, 1, 50, thr, 1, 2});
 }
 
 } // namespace
