@@ -2,16 +2,30 @@
  * Planning: which threads do what. The cost model estimates one step's
  * time for each way of splitting a direction and keeps the cheapest:
  *
- *   single : max(W / bw(W, W, 1),      F / peak)
- *   batch  : max(W / bw(W, W, t),      F / (t*peak))   every thread streams
- *                                                      all weights for its rows
- *   units  : max(W / (t*bw(W/t, W, t)), F / (t*peak)) + sync
- *                                                      each thread keeps its
- *                                                      slice of the weights
- *                                                      in its cache
+ *   single : c(W / bw(W, W, 1),       F / peak)        + U
+ *   batch  : c(W / bw(W, W, t),       F_b / peak)      + U_b
+ *                                      every thread streams all weights for
+ *                                      its ceil(N/t) rows
+ *   units  : c(W_u / bw(W_u, W, t),   F_u / peak)      + U_u + sync
+ *                                      each thread keeps its slice of the
+ *                                      weights (ceil(blocks/t) blocks) in its
+ *                                      cache
  *
- * W = recurrent weight bytes, F = recurrent FLOPs of the step, bw(bytes)
- * the read bandwidth of the cache level that `bytes` fit in. The figures
+ * W = recurrent weight bytes, F = recurrent FLOPs of the step (F_b, F_u,
+ * W_u: one thread's share, its largest), U = the cell update (the
+ * activations: UPDATE_NS per hidden unit and batch row; U_b, U_u: one
+ * thread's share), bw(...) the read bandwidth of the cache level the
+ * weights come from (below). c(mem, flops) = max + MEM_STALL * min: a
+ * step does not hide all of its weight streaming behind its FMAs (measured,
+ * 2 threads, batch rows split against units split, medians in one
+ * process: LSTM H 512 batch 8 336 / 301 us per step, GRU H 256 batch 8
+ * 66.9 / 61.4, LSTM H 512 batch 64 2927 / 2840, GRU H 512 batch 64
+ * 1848 / 1786: the mode that streams half the weights per thread wins by
+ * 3-10 % although both are FMA-bound by max()). U matters for small
+ * models, where the activations cost more than the products: LSTM H 32
+ * batch 8, T 50 ran at 6.0 us per step on one thread and 4.9 with its
+ * batch rows split, while max() alone estimated 0.65 us per step and
+ * kept it on one thread. The figures
  * are this project's measurements on a Zen 4 core (shared/NOTES.md); only
  * their ratios matter for the choice. sync is the cost of one barrier
  * between the two cores: bench/bench_sync measured 0.71 us per crossing
@@ -77,6 +91,14 @@
 #define L3_BYTES (16u << 20)
 #define SYNC_US 0.7
 #define STEP_OVERHEAD_US 0.1 /* loop, pointer set-up, kernel call */
+#define MEM_STALL 0.5
+/* ns per hidden unit and batch row of the cell update, AVX2 fused steps
+ * with K 8 (the products negligible), best of 7: LSTM 9.6-12.6, GRU
+ * (linear_before_reset 1) 6.3-9.0 from batch 64 to batch 1; RNN, one
+ * tanh instead of LSTM's five activations, taken as a quarter of LSTM. */
+#define UPDATE_NS_LSTM 10.0
+#define UPDATE_NS_GRU 6.5
+#define UPDATE_NS_RNN 2.5
 /* Starting an OpenMP team for one forward and joining it: its threads
  * spin between parallel regions by default (~3 us), but with
  * OMP_WAIT_POLICY=passive each forward wakes them through the kernel
@@ -92,8 +114,6 @@ static double bw_for(double each, double total, int cores) {
     const double all = (total <= L3_BYTES ? BW_L3_ALL : BW_DRAM_ALL) / (cores > 1 ? cores : 1);
     return bw < all ? bw : all;
 }
-
-static double max2(double a, double b) { return a > b ? a : b; }
 
 static double fork_us(void) {
     const char *w = getenv("OMP_WAIT_POLICY");
@@ -112,6 +132,12 @@ void rk_plan_force_dirs(int at_once) { atomic_store(&rk_forced_dirs, at_once); }
  * in us for the T steps and the input projection, while other_bytes of
  * another direction's weights are live, streamed by other_cores more
  * cores. */
+static double cost(double mem, double flops) {
+    return mem > flops ? mem + MEM_STALL * flops : flops + MEM_STALL * mem;
+}
+
+static double ceil_div(double a, double b) { return (double)(int64_t)((a + b - 1.0) / b); }
+
 static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
                             double other_bytes, int other_cores, double *us) {
     const int forced = atomic_load(&rk_forced_mode);
@@ -122,23 +148,32 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
     const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
     const double W = 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
     const double F = 2.0 * (double)N * (G * H * P + (m->proj_size ? P * H : 0.0));
+    const double upd = m->cell == RNNKIT_CELL_LSTM  ? UPDATE_NS_LSTM
+                       : m->cell == RNNKIT_CELL_GRU ? UPDATE_NS_GRU
+                                                    : UPDATE_NS_RNN;
+    const double U = (double)N * H * upd * 1e-3;
     const double total = W + other_bytes;
     const double proj =
         2.0 * (double)T * (double)N * G * H * (double)m->input_size / (PEAK_GFLOPS * 1e3);
     /* us = bytes / (GB/s * 1e3) ; flops / (GFLOP/s * 1e3) */
     const double single =
-        max2(W / (bw_for(W, total, 1 + other_cores) * 1e3), F / (PEAK_GFLOPS * 1e3));
+        cost(W / (bw_for(W, total, 1 + other_cores) * 1e3), F / (PEAK_GFLOPS * 1e3)) + U;
     rk_par_mode mode = RK_PAR_NONE;
     double step = single;
     if (t > 1) {
-        const double batch = N >= 2 ? max2(W / (bw_for(W, total, t + other_cores) * 1e3),
-                                           F / (t * PEAK_GFLOPS * 1e3))
-                                    : 1e30;
-        double units = 1e30;
-        if (blocks >= t)
-            units = max2(W / (t * bw_for(W / t, total, t + other_cores) * 1e3),
-                         F / (t * PEAK_GFLOPS * 1e3)) +
-                    SYNC_US * syncs;
+        double batch = 1e30, units = 1e30;
+        if (N >= 2) {
+            const double rows = ceil_div((double)N, t) / (double)N; /* one thread's share */
+            batch = cost(W / (bw_for(W, total, t + other_cores) * 1e3),
+                         rows * F / (PEAK_GFLOPS * 1e3)) +
+                    rows * U;
+        }
+        if (blocks >= t) {
+            const double part = ceil_div((double)blocks, t) / (double)blocks;
+            units = cost(part * W / (bw_for(part * W, total, t + other_cores) * 1e3),
+                         part * F / (PEAK_GFLOPS * 1e3)) +
+                    part * U + SYNC_US * syncs;
+        }
         const double best = batch <= units ? batch : units;
         if (forced == RK_PAR_NONE || forced == RK_PAR_BATCH) {
             mode = (rk_par_mode)forced;
