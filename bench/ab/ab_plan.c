@@ -1,7 +1,8 @@
 /*
  * ab_plan: the ways of spreading one forward call over threads, timed in
  * ONE process, round by round, so that the drift of a shared machine hits
- * them alike (src/plan.c's figures come from this). For a random-weight
+ * them alike (src/plan.c's figures come from this; each timed call follows
+ * an untimed one of the same variant). For a random-weight
  * PyTorch-layout model it prints the median us per step of: 1 thread;
  * T threads as the plan chooses (and what it chose); T threads with
  * batch rows split; with hidden units split; and for a bidirectional
@@ -131,6 +132,12 @@ int main(int argc, char **argv) {
             rk_plan_force_mode(v[i].mode);
             rk_plan_force_dirs(v[i].dirs);
             a.num_threads = v[i].threads;
+            /* One untimed call first: the previous variant may have left
+             * the weights in the other core's caches, or that core idle. */
+            if (rnnkit_forward(m, &a)) {
+                fprintf(stderr, "ab_plan: %s\n", rnnkit_last_error());
+                return 1;
+            }
             double t0 = now();
             if (rnnkit_forward(m, &a)) {
                 fprintf(stderr, "ab_plan: %s\n", rnnkit_last_error());
