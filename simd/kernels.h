@@ -105,7 +105,7 @@ typedef struct rnnkit_step_args {
     /* Order hint, no effect on results: 1 = visit the range's units from
      * j_end down (the driver alternates it step by step, so the weights a
      * step read last are the next step's first, still in L1/L2). The x86
-     * steps follow it; the scalar and NEON steps ignore it. */
+     * and NEON steps follow it; the scalar steps ignore it. */
     int reverse;
 } rnnkit_step_args;
 

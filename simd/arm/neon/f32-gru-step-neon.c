@@ -73,13 +73,9 @@ RK_NEON_INLINE void gru_pass1(const int MR, const int LBR, const rnnkit_step_arg
     const float *hp[4];
     for (int r = 0; r < MR; r++) hp[r] = a->h_prev + (size_t)(r0 + r) * (size_t)a->ld_h_prev;
     const int64_t nb = rk_blocks(a);
-    int64_t b = 0;
-    for (; b + NB <= nb; b += NB) gru_tile1(MR, NB, LBR, a, hp, r0, a->j_begin + b * RK_NEON_NR);
-    if (NB > 2 && b + 2 <= nb) {
-        gru_tile1(MR, 2, LBR, a, hp, r0, a->j_begin + b * RK_NEON_NR);
-        b += 2;
-    }
-    if (b < nb) gru_tile1(MR, 1, LBR, a, hp, r0, a->j_begin + b * RK_NEON_NR);
+#define RK_GRU_TILE1_(nbk, b) gru_tile1(MR, nbk, LBR, a, hp, r0, a->j_begin + (b)*RK_NEON_NR)
+    RK_NEON_TILES(NB, nb, a->reverse, RK_GRU_TILE1_);
+#undef RK_GRU_TILE1_
 }
 
 /* Pass 2 (lbr=0) of rows r0..r0+MR-1 (scratch rows rh) x the NB blocks
@@ -118,13 +114,9 @@ RK_NEON_INLINE void gru_pass2(const int MR, const rnnkit_step_args *a, int64_t r
     const float *rh[4];
     for (int r = 0; r < MR; r++) rh[r] = a->scratch + (size_t)(r0 + r) * (size_t)a->k;
     const int64_t nb = rk_blocks(a);
-    int64_t b = 0;
-    for (; b + NB <= nb; b += NB) gru_tile2(MR, NB, a, rh, r0, a->j_begin + b * RK_NEON_NR);
-    if (NB > 2 && b + 2 <= nb) {
-        gru_tile2(MR, 2, a, rh, r0, a->j_begin + b * RK_NEON_NR);
-        b += 2;
-    }
-    if (b < nb) gru_tile2(MR, 1, a, rh, r0, a->j_begin + b * RK_NEON_NR);
+#define RK_GRU_TILE2_(nbk, b) gru_tile2(MR, nbk, a, rh, r0, a->j_begin + (b)*RK_NEON_NR)
+    RK_NEON_TILES(NB, nb, a->reverse, RK_GRU_TILE2_);
+#undef RK_GRU_TILE2_
 }
 
 /* Every row, pass 1 (lbr=1: the step) for one value of lbr. */

@@ -45,7 +45,10 @@ RK_NEON_INLINE void lstm_rows(const int MR, const rnnkit_step_args *a, int64_t r
     const int64_t H = a->h, K = a->k;
     const float *hp[4];
     for (int r = 0; r < MR; r++) hp[r] = a->h_prev + (size_t)(r0 + r) * (size_t)a->ld_h_prev;
-    for (int64_t j0 = a->j_begin; j0 < a->j_end; j0 += RK_NEON_NR) {
+    const int64_t nb = rk_blocks(a);
+    for (int64_t q = 0; q < nb; q++) {
+        /* reverse: the same blocks from the last down (neon-util.h). */
+        const int64_t j0 = a->j_begin + (a->reverse ? nb - 1 - q : q) * RK_NEON_NR;
         const float *p = a->w + (size_t)(j0 / RK_NEON_NR) * (size_t)K * 4 * RK_NEON_NR;
         float32x4_t acc[16];
         rk_panel_mac(MR, 1, 8, K, &p, 4 * RK_NEON_NR, hp, acc);

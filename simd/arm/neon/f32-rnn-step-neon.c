@@ -48,13 +48,9 @@ RK_NEON_INLINE void rnn_rows(const int MR, const int RELU, const rnnkit_step_arg
     const float *hp[4];
     for (int r = 0; r < MR; r++) hp[r] = a->h_prev + (size_t)(r0 + r) * (size_t)a->ld_h_prev;
     const int64_t nb = rk_blocks(a);
-    int64_t b = 0;
-    for (; b + NB <= nb; b += NB) rnn_tile(MR, NB, RELU, a, hp, r0, a->j_begin + b * RK_NEON_NR);
-    if (NB > 2 && b + 2 <= nb) {
-        rnn_tile(MR, 2, RELU, a, hp, r0, a->j_begin + b * RK_NEON_NR);
-        b += 2;
-    }
-    if (b < nb) rnn_tile(MR, 1, RELU, a, hp, r0, a->j_begin + b * RK_NEON_NR);
+#define RK_RNN_TILE_(nbk, b) rnn_tile(MR, nbk, RELU, a, hp, r0, a->j_begin + (b)*RK_NEON_NR)
+    RK_NEON_TILES(NB, nb, a->reverse, RK_RNN_TILE_);
+#undef RK_RNN_TILE_
 }
 
 RK_NEON_INLINE void rnn_step(const int RELU, const rnnkit_step_args *a) {

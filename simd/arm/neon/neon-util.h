@@ -102,6 +102,28 @@ RK_NEON_INLINE int64_t rk_blocks(const rnnkit_step_args *a) {
     return (a->j_end - a->j_begin + RK_NEON_NR - 1) / RK_NEON_NR;
 }
 
+/* The tiles of one row pass over nb blocks: full tiles of NB blocks,
+ * then (NB > 2) one of 2 blocks if at least 2 remain, then one of 1 if
+ * one remains; TILE(nbk, b) runs the tile of nbk blocks starting at block
+ * b. rev (rnnkit_step_args.reverse): the same tiles from the last down,
+ * so that a step alternating with the forward order starts on the
+ * weights the previous one read last (the x86 steps measured 2-17 %
+ * faster at batch 1 with it; not measured on ARM hardware). */
+#define RK_NEON_TILES(NB, nb, rev, TILE)                                         \
+    do {                                                                          \
+        const int64_t nf_ = (nb) / (NB), rem_ = (nb) - nf_ * (NB);                \
+        const int two_ = (NB) > 2 && rem_ >= 2, one_ = (int)(rem_ - 2 * two_);    \
+        if (!(rev)) {                                                             \
+            for (int64_t i_ = 0; i_ < nf_; i_++) TILE((NB), i_ *(NB));            \
+            if (two_) TILE(2, nf_ *(NB));                                         \
+            if (one_) TILE(1, nf_ *(NB) + 2 * two_);                              \
+        } else {                                                                  \
+            if (one_) TILE(1, nf_ *(NB) + 2 * two_);                              \
+            if (two_) TILE(2, nf_ *(NB));                                         \
+            for (int64_t i_ = nf_ - 1; i_ >= 0; i_--) TILE((NB), i_ *(NB));       \
+        }                                                                         \
+    } while (0)
+
 /* Clamp to [-clip, clip] when clip > 0; NaN stays NaN (FMAX/FMIN). */
 RK_NEON_INLINE float32x4_t rk_clip(float32x4_t x, float clip) {
     if (clip > 0.0f) x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-clip)), vdupq_n_f32(clip));
