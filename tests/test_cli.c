@@ -765,3 +765,30 @@ Test(cli, help_and_version) {
     RUN(&r, "run", "--help");
     cr_assert(strstr(r.out, "--batch-major"), "run --help lacks --batch-major: %s", r.out);
 }
+
+/* rnnkit prof on a bidirectional 2-layer grid: one CSV row per (cell,
+ * batch), each with the grid's layers and directions (the machine
+ * limits are measured into a cache under the test's directory). */
+Test(cli, prof_bidirectional_grid) {
+    cr_assert_eq(setenv("XDG_CACHE_HOME", g_dir, 1), 0);
+    result r;
+    RUN(&r, "prof", "--cell", "rnn,gru", "--hidden", "8", "--batch", "1,2", "--dirs", "2", "--layers", "2",
+        "--time", "0.001", "--csv");
+    expect_ok(&r);
+    int rows = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!strncmp(line, "cell,", 5)) continue;
+        char cell[16];
+        long in, hid, proj, layers, dirs, batch;
+        cr_assert_eq(sscanf(line, "%15[^,],%ld,%ld,%ld,%ld,%ld,%ld", cell, &in, &hid, &proj, &layers, &dirs, &batch),
+                     7, "row \"%s\"", line);
+        cr_expect(hid == 8 && layers == 2 && dirs == 2, "row \"%s\"", line);
+        rows++;
+    }
+    cr_expect_eq(rows, 4, "rows: %d\n%s", rows, r.out);
+    /* --dirs takes 1 or 2 only. */
+    RUN(&r, "prof", "--dirs", "3");
+    cr_expect_neq(r.code, 0);
+    cr_expect(strstr(r.err, "--dirs") != NULL, "stderr: %s", r.err);
+}
