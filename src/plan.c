@@ -21,11 +21,14 @@
  * process: LSTM H 512 batch 8 336 / 301 us per step, GRU H 256 batch 8
  * 66.9 / 61.4, LSTM H 512 batch 64 2927 / 2840, GRU H 512 batch 64
  * 1848 / 1786: the mode that streams half the weights per thread wins by
- * 3-10 % although both are FMA-bound by max()). U matters for small
+ * 3-10 % although both are FMA-bound by max(); a later pass gave LSTM
+ * H 512 batch 8 317 / 314, and a noisy 5-round one 319 / 336: the gap is
+ * near this VM's noise). U matters for small
  * models, where the activations cost more than the products: LSTM H 32
  * batch 8, T 50 ran at 6.0 us per step on one thread and 4.9 with its
  * batch rows split, while max() alone estimated 0.65 us per step and
- * kept it on one thread. The figures
+ * kept it on one thread. All these were measured with bench/ab/ab_plan.c
+ * (or its forerunner), every variant in one process. The figures
  * are this project's measurements on a Zen 4 core (shared/NOTES.md); only
  * their ratios matter for the choice. sync is the cost of one barrier
  * between the two cores: bench/bench_sync measured 0.71 us per crossing
