@@ -131,16 +131,17 @@ static atomic_int rk_forced_dirs = -1;
 
 void rk_plan_force_dirs(int at_once) { atomic_store(&rk_forced_dirs, at_once); }
 
-/* The mode for one direction on t threads, and (*us) its estimated time
- * in us for the T steps and the input projection, while other_bytes of
- * another direction's weights are live, streamed by other_cores more
- * cores. */
+/* c(mem, flops) of the header. */
 static double cost(double mem, double flops) {
     return mem > flops ? mem + MEM_STALL * flops : flops + MEM_STALL * mem;
 }
 
 static double ceil_div(double a, double b) { return (double)(int64_t)((a + b - 1.0) / b); }
 
+/* The mode for one direction on t threads, and (*us) its estimated time
+ * in us for the T steps and the input projection, while other_bytes of
+ * another direction's weights are live, streamed by other_cores more
+ * cores. */
 static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
                             double other_bytes, int other_cores, double *us) {
     const int forced = atomic_load(&rk_forced_mode);
