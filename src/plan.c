@@ -131,6 +131,12 @@ static atomic_int rk_forced_dirs = -1;
 
 void rk_plan_force_dirs(int at_once) { atomic_store(&rk_forced_dirs, at_once); }
 
+/* Recurrent weight bytes of one direction of a layer (W of the header). */
+static double weight_bytes(const rnnkit_model *m) {
+    const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
+    return 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
+}
+
 /* c(mem, flops) of the header. */
 static double cost(double mem, double flops) {
     return mem > flops ? mem + MEM_STALL * flops : flops + MEM_STALL * mem;
@@ -150,7 +156,7 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
     const int nr = m->k->row_block;
     const int blocks = (int)((m->hidden_size + nr - 1) / nr);
     const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
-    const double W = 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
+    const double W = weight_bytes(m);
     const double F = 2.0 * (double)N * (G * H * P + (m->proj_size ? P * H : 0.0));
     const double upd = m->cell == RNNKIT_CELL_LSTM  ? UPDATE_NS_LSTM
                        : m->cell == RNNKIT_CELL_GRU ? UPDATE_NS_GRU
@@ -211,8 +217,7 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
     if (m->num_dirs == 2 && threads >= 2 && forced_dirs >= 0) {
         p.par_dirs = forced_dirs != 0;
     } else if (m->num_dirs == 2 && threads >= 2) {
-        const double G = (double)m->gates, H = (double)m->hidden_size, P = (double)m->out_size;
-        const double W = 4.0 * G * H * P + (m->proj_size ? 4.0 * P * H : 0.0);
+        const double W = weight_bytes(m);
         const int half = threads / 2;
         double one, at_once, in_turn;
         (void)plan_dir(m, T, N, 1, 0.0, 0, &one);
