@@ -41,6 +41,11 @@ clang_build() {
         CC=clang CXX=clang++ meson setup "$ROOT/build-clang" "$ROOT" --buildtype=release >/dev/null
     ninja -C "$ROOT/build-clang" >/dev/null
 }
+# Every float through every vector activation of this CPU against libm
+# (about a minute per function and ISA on 2 cores).
+if [ -x "$BUILD/tests/act_exhaustive" ] && [ "${RNNKIT_SKIP_EXHAUSTIVE:-0}" != 1 ]; then
+    stage "activations over all 2^32 floats vs libm (stated ULP bounds)" "$BUILD/tests/act_exhaustive"
+fi
 stage "clang -Wall -Wextra -Werror build (library, tools, tests, benchmarks)" clang_build
 # Converters (Python, for users only): best effort, skipped if the
 # packages cannot be installed.

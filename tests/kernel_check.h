@@ -812,11 +812,14 @@ KC_UNUSED static double kc_bound_of(const char *isa, const char *f) {
     return 1.5; /* tanh */
 }
 
-KC_UNUSED static double kc_ref_act(const char *f, double x) {
-    if (!strcmp(f, "exp")) return exp(x);
-    if (!strcmp(f, "sigmoid")) return 1.0 / (1.0 + exp(-x));
-    return tanh(x);
+/* 0 exp, 1 sigmoid, 2 tanh: resolved once per sweep, not per float. */
+KC_UNUSED static int kc_act_id(const char *f) {
+    return !strcmp(f, "exp") ? 0 : !strcmp(f, "sigmoid") ? 1 : 2;
 }
+KC_UNUSED static double kc_ref_id(int id, double x) {
+    return id == 0 ? exp(x) : id == 1 ? 1.0 / (1.0 + exp(-x)) : tanh(x);
+}
+KC_UNUSED static double kc_ref_act(const char *f, double x) { return kc_ref_id(kc_act_id(f), x); }
 
 KC_UNUSED static double kc_ulp_of(double r) {
     double a = fabs(r);
@@ -844,6 +847,7 @@ KC_UNUSED static double kc_sweep(const char *field, rnnkit_unary_fn *fn, uint64_
     int64_t nchunks = (int64_t)((end - start + step * KC_CHUNK - 1) / (step * KC_CHUNK));
     double worst = 0.0;
     float wx = 0.0f;
+    const int id = kc_act_id(field);
     KC_OMP(omp parallel)
     {
         double lw = 0.0;
@@ -859,7 +863,7 @@ KC_UNUSED static double kc_sweep(const char *field, rnnkit_unary_fn *fn, uint64_
             }
             fn(cnt, xs, ys);
             for (int i = 0; i < cnt; i++) {
-                double er = kc_err_ulp(ys[i], kc_ref_act(field, xs[i]));
+                double er = kc_err_ulp(ys[i], kc_ref_id(id, xs[i]));
                 if (!(er <= lw)) lw = er, lx = xs[i];
             }
         }

@@ -4,9 +4,9 @@
  * x86; an ISA without a bound entry gets the loosest, 4 ULP). The checks
  * are in kernel_check.h (shared with tests/simde/test_avx512_emulated.c);
  * this file runs them on every ISA this CPU supports.
- * Not exhaustive (all 2^32 floats take minutes per function with libm in
- * double on this machine; the exhaustive run behind the stated bounds was
- * done once by hand): every 509th bit pattern over the whole float range,
+ * Not exhaustive (all 2^32 floats take about a minute per function and
+ * ISA with libm in double on 2 cores: tests/act_exhaustive.c does that,
+ * run by scripts/test.sh): every 509th bit pattern over the whole float range,
  * every 7th float of |x| in [0.5, 1) (the tanh branch switch at 0.625),
  * every float of the saturation / underflow zones [80, 110] in steps of 3
  * ULPs, all denormals in steps of 4099, and special values exactly.
