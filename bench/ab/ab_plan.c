@@ -11,9 +11,10 @@
  * the 1-thread output. (A forced mode runs the directions of a
  * bidirectional layer at once, as rk_plan_force_mode does.)
  *
- * usage: ab_plan CELL H N [DIRS [LAYERS [THREADS [ROUNDS [SEQ]]]]]
- *   CELL lstm, gru (linear_before_reset = 1) or rnn (tanh); input size = H;
- *   defaults DIRS 1, LAYERS 1, THREADS 2, ROUNDS 7, SEQ 50.
+ * usage: ab_plan CELL H N [DIRS [LAYERS [THREADS [ROUNDS [SEQ [INPUT]]]]]]
+ *   CELL lstm, gru (linear_before_reset = 1) or rnn (tanh); defaults
+ *   DIRS 1, LAYERS 1, THREADS 2, ROUNDS 7, SEQ 50, INPUT (size) = H
+ *   (the speech models of the comparison grid: SEQ 63, INPUT 24).
  * Built with the benchmarks: build-bench/bench/ab_plan. Set
  * OMP_WAIT_POLICY=passive to time as scripts/compare.sh does.
  */
@@ -62,7 +63,7 @@ static int arg(int argc, char **argv, int i, int def, int lo, int hi) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: ab_plan CELL H N [DIRS [LAYERS [THREADS [ROUNDS [SEQ]]]]]\n");
+        fprintf(stderr, "usage: ab_plan CELL H N [DIRS [LAYERS [THREADS [ROUNDS [SEQ [INPUT]]]]]]\n");
         return 2;
     }
     const char *cell = argv[1];
@@ -74,7 +75,8 @@ int main(int argc, char **argv) {
     const int H = arg(argc, argv, 2, 0, 1, 8192), N = arg(argc, argv, 3, 0, 1, 4096);
     const int D = arg(argc, argv, 4, 1, 1, 2), L = arg(argc, argv, 5, 1, 1, 8);
     const int TH = arg(argc, argv, 6, 2, 2, 256), R = arg(argc, argv, 7, 7, 1, MAXR);
-    const int T = arg(argc, argv, 8, 50, 1, 100000), I = H, G = lstm ? 4 : gru ? 3 : 1;
+    const int T = arg(argc, argv, 8, 50, 1, 100000), I = arg(argc, argv, 9, H, 1, 8192);
+    const int G = lstm ? 4 : gru ? 3 : 1;
 
     unsigned seed = 12345;
     rnnkit_tensor t[64];
