@@ -135,9 +135,12 @@ typedef struct rnnkit_kernels {
 
     rnnkit_pack_gates_fn *pack_gates;
     rnnkit_gemm_fn *gemm;
-    /* Fused steps. The scalar table's steps handle every ONNX activation
-     * (default_act = 0); others only the standard ones, and the driver
-     * calls the scalar step when a model has non-default activations. */
+    /* Fused steps. With default_act = 0 they handle the activation kinds
+     * in act_mask (bit 1 << kind): the scalar table every ONNX one, the
+     * x86 tables every one but Softplus, NEON none (only the cell's
+     * standard ones). The driver calls the scalar step for a model whose
+     * activations are not all in its ISA's mask. */
+    unsigned act_mask;
     rnnkit_step_fn *rnn_tanh_step;
     rnnkit_step_fn *rnn_relu_step;
     rnnkit_step_fn *lstm_step;

@@ -111,6 +111,7 @@ static void build_tables(void) {
     rnnkit_kernels *s = &rk_tables[RK_ISA_SCALAR];
     s->isa = "scalar";
     s->row_block = 8;
+    s->act_mask = (1u << (RNNKIT_ACT_SOFTPLUS + 1)) - 1; /* every kind */
 #define RNNKIT_ISA(name_, nr_)                                                                     \
     rk_tables[isa_index(#name_)] = *s;                                                             \
     rk_tables[isa_index(#name_)].isa = #name_;                                                     \
@@ -121,6 +122,11 @@ static void build_tables(void) {
 #include "simd/kernels.inc"
 #undef RNNKIT_ISA
 #undef RNNKIT_KERNEL
+    /* Non-default activations in the fused steps (simd/kernels.h). */
+    const unsigned x86_acts = s->act_mask & ~(1u << RNNKIT_ACT_SOFTPLUS);
+    rk_tables[RK_ISA_NEON].act_mask = 0;
+    rk_tables[RK_ISA_AVX2].act_mask = x86_acts;
+    rk_tables[RK_ISA_AVX512].act_mask = x86_acts;
 }
 
 static void init_once(void) {

@@ -244,7 +244,13 @@ static rnnkit_status build_dir(rnnkit_model *m, rk_dir_weights *d, const src_dir
     }
     for (int i = 0; i < 3; i++) d->act[i] = acts[i];
     d->default_act = is_default_act(m->cell, acts);
-    const rnnkit_kernels *k = d->default_act ? m->k : rk_kernels_scalar();
+    /* Non-default activations: this ISA's steps if they have all of them
+     * (simd/kernels.h act_mask), else the scalar steps. */
+    const int used = m->cell == RNNKIT_CELL_LSTM ? 3 : m->cell == RNNKIT_CELL_GRU ? 2 : 1;
+    unsigned need = 0;
+    for (int i = 0; i < used; i++) need |= 1u << acts[i].kind;
+    const rnnkit_kernels *k =
+        d->default_act || (need & ~m->k->act_mask) == 0 ? m->k : rk_kernels_scalar();
     switch (m->cell) {
     case RNNKIT_CELL_RNN_TANH: d->step = k->rnn_tanh_step; break;
     case RNNKIT_CELL_RNN_RELU: d->step = k->rnn_relu_step; break;

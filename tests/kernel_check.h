@@ -441,6 +441,7 @@ typedef struct {
     int peep, input_forget, lbr, bhn;
     float clip;
     int64_t jb, je;
+    const rnnkit_act *act; /* NULL: the cell's standard activations */
 } kc_step_opts;
 
 KC_UNUSED static int kc_gates_of(const char *field) {
@@ -483,6 +484,7 @@ KC_UNUSED static void kc_run_one(rnnkit_step_fn *fn, int nr, const kc_step_in *i
     rnnkit_step_args a = kc_step_args(nr, in, r0, r1, jb, je, out);
     a.b_hn = o->bhn ? in->bhn.p : NULL, a.peep = o->peep ? in->peep.p : NULL;
     a.clip = o->clip, a.input_forget = o->input_forget, a.linear_before_reset = o->lbr;
+    if (o->act) a.default_act = 0, a.act = o->act;
     fn(&a);
 }
 
@@ -541,9 +543,11 @@ KC_UNUSED static int kc_check_step(const char *isa, const char *field, rnnkit_st
     int fails = 0;
     char what[256];
     snprintf(what, sizeof what,
-             "%s %s n=%ld H=%ld K=%ld j=[%ld,%ld) peep=%d if=%d lbr=%d bhn=%d clip=%g", isa,
-             field, (long)n, (long)H, (long)K, (long)o->jb, (long)o->je, o->peep,
-             o->input_forget, o->lbr, o->bhn, (double)o->clip);
+             "%s %s n=%ld H=%ld K=%ld j=[%ld,%ld) peep=%d if=%d lbr=%d bhn=%d clip=%g "
+             "act=%d,%d,%d", isa, field, (long)n, (long)H, (long)K, (long)o->jb, (long)o->je,
+             o->peep, o->input_forget, o->lbr, o->bhn, (double)o->clip,
+             o->act ? o->act[0].kind : -1, o->act ? o->act[1].kind : -1,
+             o->act ? o->act[2].kind : -1);
     for (int64_t r = 0; r < n && fails < 3; r++)
         for (int64_t j = 0; j < ld_ho && fails < 3; j++) {
             int inr = j >= o->jb && j < o->je;
@@ -753,7 +757,7 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
             int64_t H = kc_hs[hi], K = is_gru ? H : kc_ks[ki];
             int64_t n = p->ns[(idx / 2) % p->n_ns];
             int variant = (idx / 2) % 8;
-            kc_step_opts o = {0, 0, 0, 0, 0.0f, 0, H};
+            kc_step_opts o = {0, 0, 0, 0, 0.0f, 0, H, NULL};
             o.clip = (variant & 1) ? 0.7f : 0.0f;
             if (is_lstm) o.peep = (variant >> 1) & 1, o.input_forget = (variant >> 2) & 1;
             if (is_gru) o.lbr = (variant >> 1) & 1, o.bhn = (variant >> 2) & 1;
@@ -767,7 +771,7 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
         }
     /* Every option combination on shapes with a tail block. */
     for (int variant = 0; variant < 8; variant++) {
-        kc_step_opts o = {0, 0, 0, 0, (variant & 1) ? 0.3f : 0.0f, 0, 2 * nr + 3};
+        kc_step_opts o = {0, 0, 0, 0, (variant & 1) ? 0.3f : 0.0f, 0, 2 * nr + 3, NULL};
         if (is_lstm) o.peep = (variant >> 1) & 1, o.input_forget = (variant >> 2) & 1;
         if (is_gru) o.lbr = (variant >> 1) & 1, o.bhn = (variant >> 2) & 1;
         fails += kc_check_step(isa, field, fn, ref, nr, p, 1 + variant, 2 * nr + 3,
@@ -781,7 +785,29 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
                                    is_gru ? 3 * nr + 1 : 19, &m);
         }
     }
-    kc_step_opts big = {1, 0, 1, 1, 0.0f, 0, 256};
+    /* Non-default (ONNX) activations: the x86 steps run every kind but
+     * Softplus themselves (simd/x86/vmath.h rnnkit_vact); other ISAs leave
+     * them to the scalar step. Each set puts every kind in f (gates), g
+     * (candidate) and h (output) once, with its own alpha and beta. */
+    if (!strcmp(isa, "avx2") || !strcmp(isa, "avx512")) {
+        enum { NK = 10 }; /* kinds 0..9: every one but Softplus */
+        for (int i = 0; i < NK; i++) {
+            rnnkit_act act[3];
+            for (int j = 0; j < 3; j++) {
+                act[j].kind = (i + 3 * j) % NK;
+                act[j].alpha = 0.4f + 0.1f * (float)((i + j) % 5);
+                act[j].beta = 0.3f + 0.2f * (float)((i + 2 * j) % 3);
+            }
+            kc_step_opts o = {0, 0, 0, 0, (i & 1) ? 0.8f : 0.0f, 0, 2 * nr + 3, act};
+            if (is_lstm) o.peep = (i >> 1) & 1, o.input_forget = i == 4;
+            if (is_gru) o.lbr = (i >> 1) & 1, o.bhn = (i >> 2) & 1;
+            fails += kc_check_step(isa, field, fn, ref, nr, p, 1 + i % 4, 2 * nr + 3,
+                                   is_gru ? 2 * nr + 3 : 37, &o);
+            fails += kc_check_step(isa, field, fn, ref, nr, p, 13, 2 * nr + 3,
+                                   is_gru ? 2 * nr + 3 : 70, &o);
+        }
+    }
+    kc_step_opts big = {1, 0, 1, 1, 0.0f, 0, 256, NULL};
     fails += kc_check_step(isa, field, fn, ref, nr, p, 17, 256, 256, &big);
     big.je = 1000;
     fails += kc_check_step(isa, field, fn, ref, nr, p, 2, 1000, is_gru ? 1000 : 70, &big);
@@ -793,7 +819,7 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
      * tail block. */
     {
         const int64_t H = is_gru ? 850 : 1030, K = is_gru ? 850 : is_lstm ? 520 : 2100;
-        kc_step_opts o = {is_lstm, 0, 1, 1, 0.0f, 0, H};
+        kc_step_opts o = {is_lstm, 0, 1, 1, 0.0f, 0, H, NULL};
         fails += kc_check_step(isa, field, fn, ref, nr, p, 1, H, K, &o);
         fails += kc_check_step(isa, field, fn, ref, nr, p, 3, H, K, &o);
     }

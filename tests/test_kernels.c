@@ -287,7 +287,7 @@ Test(kernels, steps_split_invariant) {
         for (int variant = 0; variant < 4; variant++)
             for (int ki = 0; ki < 3; ki++) {
                 kc_step_opts o = {variant & 1, 0, (variant >> 1) & 1, 1, (variant & 1) ? 0.8f : 0.0f,
-                               0, 0};
+                               0, 0, NULL};
                 /* GRU: K = H (no projection), so vary H instead. */
                 int64_t H = is_gru ? (ki == 2 ? 40 * nr + 3 : 3 * nr + 5 + ki) : 3 * nr + 5;
                 int64_t K = is_gru ? H : kk[ki];

@@ -19,7 +19,7 @@
 
 /* linear_before_reset = 1, the group's blocks for rows i0..i0+mr-1, in
  * phases over the (row, block) items (simd/x86/step-common.h). */
-RNNKIT_VINLINE void rnnkit_gru_lbr_update(const rnnkit_step_args *a, const float *buf,
+RNNKIT_VINLINE void rnnkit_gru_lbr_update(const int STD, const rnnkit_step_args *a, const float *buf,
                                           int64_t i0, int64_t mr, int64_t g0, int64_t nbg) {
     const int64_t H = a->h;
     const float clip = a->clip;
@@ -44,12 +44,12 @@ RNNKIT_VINLINE void rnnkit_gru_lbr_update(const rnnkit_step_args *a, const float
         xn[it] = rnnkit_ld(xp + 2 * H, nv, t);
         if (++bb == nbg) bb = 0, r++;
     }
-    for (int it = 0; it < n; it++) pr[it] = vsigmoid(pr[it]);
-    for (int it = 0; it < n; it++) pz[it] = vsigmoid(pz[it]);
+    for (int it = 0; it < n; it++) pr[it] = RNNKIT_ACT(STD, a, 0, vsigmoid, pr[it]);
+    for (int it = 0; it < n; it++) pz[it] = RNNKIT_ACT(STD, a, 0, vsigmoid, pz[it]);
     for (int it = 0; it < n; it++) {
         V pn = vfma(pr[it], hn[it], xn[it]);
         if (clip > 0.0f) pn = rnnkit_vclip(pn, clip);
-        xn[it] = vtanh(pn);
+        xn[it] = RNNKIT_ACT(STD, a, 1, vtanh, pn);
     }
     for (int it = 0, r = 0, bb = 0; it < n; it++) {
         const int64_t j0 = g0 + bb * RNNKIT_VW;
@@ -62,7 +62,7 @@ RNNKIT_VINLINE void rnnkit_gru_lbr_update(const rnnkit_step_args *a, const float
     }
 }
 
-RNNKIT_VINLINE void rnnkit_gru_rz_update(const rnnkit_step_args *a, const float *buf,
+RNNKIT_VINLINE void rnnkit_gru_rz_update(const int STD, const rnnkit_step_args *a, const float *buf,
                                          int64_t i0, int64_t mr, int c0, int64_t j0,
                                          int64_t nv) {
     const int64_t H = a->h, K = a->k;
@@ -76,12 +76,12 @@ RNNKIT_VINLINE void rnnkit_gru_rz_update(const rnnkit_step_args *a, const float 
             pz = rnnkit_vclip(pz, a->clip);
         }
         V hp = rnnkit_ld(RNNKIT_ROW(a->h_prev, a->ld_h_prev, r) + j0, nv, t);
-        rnnkit_st(RNNKIT_ROW(a->scratch, K, r) + j0, vmul(vsigmoid(pr), hp), nv, t);
-        rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, vsigmoid(pz), nv, t);
+        rnnkit_st(RNNKIT_ROW(a->scratch, K, r) + j0, vmul(RNNKIT_ACT(STD, a, 0, vsigmoid, pr), hp), nv, t);
+        rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, RNNKIT_ACT(STD, a, 0, vsigmoid, pz), nv, t);
     }
 }
 
-RNNKIT_VINLINE void rnnkit_gru_n_update(const rnnkit_step_args *a, const float *buf,
+RNNKIT_VINLINE void rnnkit_gru_n_update(const int STD, const rnnkit_step_args *a, const float *buf,
                                         int64_t i0, int64_t mr, int c0, int64_t j0,
                                         int64_t nv) {
     const int64_t H = a->h;
@@ -89,7 +89,7 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const rnnkit_step_args *a, const float *
     for (int64_t r = 0; r < mr; r++) {
         V pn = vadd(RNNKIT_ACC(r, c0), rnnkit_ld(RNNKIT_ROW(a->xp, a->ld_xp, r) + j0 + 2 * H, nv, t));
         if (a->clip > 0.0f) pn = rnnkit_vclip(pn, a->clip);
-        V ng = vtanh(pn);
+        V ng = RNNKIT_ACT(STD, a, 1, vtanh, pn);
         float *ho = RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0;
         V zg = rnnkit_ld(ho, nv, t);
         V hp = rnnkit_ld(RNNKIT_ROW(a->h_prev, a->ld_h_prev, r) + j0, nv, t);
@@ -112,11 +112,11 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const rnnkit_step_args *a, const float *
 #define RNNKIT_GRU_N_COLS_(bb, blk, p, s)                              \
     p[bb] = a->w_n + (size_t)(blk) * (size_t)a->k * RNNKIT_VW;         \
     s[bb] = RNNKIT_VW;
-#define RNNKIT_GRU_LBR_UPDATE_(i0, mr, g0, nbg) rnnkit_gru_lbr_update(a, buf, i0, mr, g0, nbg)
+#define RNNKIT_GRU_LBR_UPDATE_(i0, mr, g0, nbg) rnnkit_gru_lbr_update(std_, a, buf, i0, mr, g0, nbg)
 #define RNNKIT_GRU_RZ_U_(i0, mr, bb, j0, nv) \
-    rnnkit_gru_rz_update(a, buf, i0, mr, (int)(bb)*2, j0, nv)
+    rnnkit_gru_rz_update(std_, a, buf, i0, mr, (int)(bb)*2, j0, nv)
 #define RNNKIT_GRU_N_U_(i0, mr, bb, j0, nv) \
-    rnnkit_gru_n_update(a, buf, i0, mr, (int)(bb), j0, nv)
+    rnnkit_gru_n_update(std_, a, buf, i0, mr, (int)(bb), j0, nv)
 #define RNNKIT_GRU_RZ_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_RZ_U_, i0, mr, g0, nbg)
 #define RNNKIT_GRU_N_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_N_U_, i0, mr, g0, nbg)
 
@@ -136,8 +136,9 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const rnnkit_step_args *a, const float *
     } while (0)
 #define RNNKIT_GRU_N_PREF_(i0, mr, g0, nbg) RNNKIT_GRU_PREF(i0, mr, g0, nbg, 2, 3)
 
-void RNNKIT_FN(gru_step)(const rnnkit_step_args *a) {
-    assert(a->default_act && a->nr == RNNKIT_VW);
+/* The step with the standard activations (std_ = 1) or a->act (0), as
+ * a compile-time constant (simd/x86/vmath.h RNNKIT_ACT). */
+RNNKIT_VINLINE void rnnkit_gru_step(const int std_, const rnnkit_step_args *a) {
     if (a->linear_before_reset) {
         RNNKIT_STEP_GROUPS(a, 3, a->h_prev, a->ld_h_prev, RNNKIT_GRU_LBR_COLS_,
                            RNNKIT_GRU_LBR_UPDATE_, RNNKIT_GRU_LBR_PREF_);
@@ -149,4 +150,12 @@ void RNNKIT_FN(gru_step)(const rnnkit_step_args *a) {
                            RNNKIT_GRU_RZ_UPDATE_, RNNKIT_GRU_RZ_PREF_);
     if (a->gru_pass != 1)
         RNNKIT_STEP_GROUPS(a, 1, a->scratch, a->k, RNNKIT_GRU_N_COLS_, RNNKIT_GRU_N_UPDATE_, RNNKIT_GRU_N_PREF_);
+}
+
+void RNNKIT_FN(gru_step)(const rnnkit_step_args *a) {
+    assert(a->nr == RNNKIT_VW);
+    if (a->default_act)
+        rnnkit_gru_step(1, a);
+    else
+        rnnkit_gru_step(0, a);
 }

@@ -13,8 +13,8 @@
 
 /* The update of the group's blocks for rows i0..i0+mr-1, in phases over
  * the (row, block) items (simd/x86/step-common.h). */
-RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *buf, int64_t i0,
-                                       int64_t mr, int64_t g0, int64_t nbg) {
+RNNKIT_VINLINE void rnnkit_lstm_update(const int STD, const rnnkit_step_args *a, const float *buf,
+                                       int64_t i0, int64_t mr, int64_t g0, int64_t nbg) {
     const int64_t H = a->h;
     const float clip = a->clip;
     const int n = (int)(mr * nbg);
@@ -44,12 +44,12 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
         pi[it] = vi, pf[it] = vf, pg[it] = vg, cs[it] = cprev;
         if (++bb == nbg) bb = 0, r++;
     }
-    for (int it = 0; it < n; it++) pi[it] = vsigmoid(pi[it]);
+    for (int it = 0; it < n; it++) pi[it] = RNNKIT_ACT(STD, a, 0, vsigmoid, pi[it]);
     if (a->input_forget)
         for (int it = 0; it < n; it++) pf[it] = vsub(vset1(1.0f), pi[it]);
     else
-        for (int it = 0; it < n; it++) pf[it] = vsigmoid(pf[it]);
-    for (int it = 0; it < n; it++) pg[it] = vtanh(pg[it]);
+        for (int it = 0; it < n; it++) pf[it] = RNNKIT_ACT(STD, a, 0, vsigmoid, pf[it]);
+    for (int it = 0; it < n; it++) pg[it] = RNNKIT_ACT(STD, a, 1, vtanh, pg[it]);
     for (int it = 0, bb = 0; it < n; it++) {
         const int64_t j0 = g0 + bb * RNNKIT_VW;
         const int64_t nv = rnnkit_block_nv(a, j0);
@@ -59,8 +59,8 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
         if (clip > 0.0f) po[it] = rnnkit_vclip(po[it], clip);
         if (++bb == nbg) bb = 0;
     }
-    for (int it = 0; it < n; it++) po[it] = vsigmoid(po[it]);
-    for (int it = 0; it < n; it++) pg[it] = vtanh(cs[it]);
+    for (int it = 0; it < n; it++) po[it] = RNNKIT_ACT(STD, a, 0, vsigmoid, po[it]);
+    for (int it = 0; it < n; it++) pg[it] = RNNKIT_ACT(STD, a, 2, vtanh, cs[it]);
     for (int it = 0, r = 0, bb = 0; it < n; it++) {
         const int64_t j0 = g0 + bb * RNNKIT_VW;
         const int64_t nv = rnnkit_block_nv(a, j0);
@@ -76,7 +76,8 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
         p[(bb)*4 + g] = a->w + (size_t)(blk) * (size_t)a->k * 4 * RNNKIT_VW + g * RNNKIT_VW; \
         s[(bb)*4 + g] = 4 * RNNKIT_VW;                                                    \
     }
-#define RNNKIT_LSTM_UPDATE_(i0, mr, g0, nbg) rnnkit_lstm_update(a, buf, i0, mr, g0, nbg)
+#define RNNKIT_LSTM_UPDATE_STD_(i0, mr, g0, nbg) rnnkit_lstm_update(1, a, buf, i0, mr, g0, nbg)
+#define RNNKIT_LSTM_UPDATE_ANY_(i0, mr, g0, nbg) rnnkit_lstm_update(0, a, buf, i0, mr, g0, nbg)
 #define RNNKIT_LSTM_PREF_(i0, mr, g0, nbg)                                             \
     do {                                                                               \
         const int64_t len_ = RNNKIT_GROUP_LEN(a, g0, nbg);                            \
@@ -88,7 +89,11 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const rnnkit_step_args *a, const float *b
     } while (0)
 
 void RNNKIT_FN(lstm_step)(const rnnkit_step_args *a) {
-    assert(a->default_act && a->nr == RNNKIT_VW);
-    RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_, RNNKIT_LSTM_UPDATE_,
-                       RNNKIT_LSTM_PREF_);
+    assert(a->nr == RNNKIT_VW);
+    if (a->default_act)
+        RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_,
+                           RNNKIT_LSTM_UPDATE_STD_, RNNKIT_LSTM_PREF_);
+    else
+        RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_,
+                           RNNKIT_LSTM_UPDATE_ANY_, RNNKIT_LSTM_PREF_);
 }

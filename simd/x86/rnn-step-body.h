@@ -17,7 +17,8 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
         V x = vadd(RNNKIT_ACC(r, c0), rnnkit_ld(RNNKIT_ROW(a->xp, a->ld_xp, r) + j0, nv, t));
         if (a->clip > 0.0f) x = rnnkit_vclip(x, a->clip);
         /* relu: max(0, x) with x second keeps NaN, like the scalar one. */
-        V y = RELU ? vmax(vzero(), x) : vtanh(x);
+        /* RELU 2: a->act[0] (a non-default activation). */
+        V y = RELU == 2 ? rnnkit_vact(x, &a->act[0]) : RELU ? vmax(vzero(), x) : vtanh(x);
         rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, y, nv, t);
     }
 }
@@ -29,6 +30,10 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
     rnnkit_rnn_update(0, a, buf, i0, mr, (int)(bb), j0, nv)
 #define RNNKIT_RNN_RELU_U_(i0, mr, bb, j0, nv) \
     rnnkit_rnn_update(1, a, buf, i0, mr, (int)(bb), j0, nv)
+#define RNNKIT_RNN_ACT_U_(i0, mr, bb, j0, nv) \
+    rnnkit_rnn_update(2, a, buf, i0, mr, (int)(bb), j0, nv)
+#define RNNKIT_RNN_ACT_UPDATE_(i0, mr, g0, nbg) \
+    RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_ACT_U_, i0, mr, g0, nbg)
 #define RNNKIT_RNN_TANH_UPDATE_(i0, mr, g0, nbg) \
     RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_TANH_U_, i0, mr, g0, nbg)
 #define RNNKIT_RNN_RELU_UPDATE_(i0, mr, g0, nbg) \
@@ -42,13 +47,21 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
     } while (0)
 
 void RNNKIT_FN(rnn_tanh_step)(const rnnkit_step_args *a) {
-    assert(a->default_act && a->nr == RNNKIT_VW);
-    RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_TANH_UPDATE_,
-                       RNNKIT_RNN_PREF_);
+    assert(a->nr == RNNKIT_VW);
+    if (!a->default_act)
+        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
+                           RNNKIT_RNN_ACT_UPDATE_, RNNKIT_RNN_PREF_);
+    else
+        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_TANH_UPDATE_,
+                           RNNKIT_RNN_PREF_);
 }
 
 void RNNKIT_FN(rnn_relu_step)(const rnnkit_step_args *a) {
-    assert(a->default_act && a->nr == RNNKIT_VW);
-    RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_RELU_UPDATE_,
-                       RNNKIT_RNN_PREF_);
+    assert(a->nr == RNNKIT_VW);
+    if (!a->default_act)
+        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
+                           RNNKIT_RNN_ACT_UPDATE_, RNNKIT_RNN_PREF_);
+    else
+        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_RELU_UPDATE_,
+                           RNNKIT_RNN_PREF_);
 }

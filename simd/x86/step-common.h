@@ -11,8 +11,8 @@
  * of a range ending at h (not a multiple of VW) uses masked loads/stores
  * of xp, c, h, bias and peepholes: nothing is read or written outside
  * units [j_begin, j_end) of the caller's rows. No alignment assumed.
- * Only the standard activations (default_act = 1) are handled; the
- * driver uses the scalar step otherwise.
+ * Non-default activations (default_act = 0) go through rnnkit_vact
+ * (simd/x86/vmath.h), every kind but Softplus (rnnkit_kernels.act_mask).
  *
  * RNNKIT_STEP_GROUPS(a, GC, A, LDA, COLS, UPDATE, PREF): GC columns per block;
  * COLS(bb, blk, p, s) fills p[bb*GC + ..], s[..] for block blk of the

@@ -23,6 +23,8 @@
 #ifndef RNNKIT_X86_VMATH_H
 #define RNNKIT_X86_VMATH_H
 
+#include <assert.h>
+
 #include "vmath-coeffs.h"
 
 /* exp(x) = 2^n * y, n = round(x / ln 2), y = exp(r) for the reduced r
@@ -92,5 +94,35 @@ RNNKIT_VINLINE V vtanh(V x) {
     /* Both branches take the sign of x: small alone would give +0 for -0. */
     return vcopysign(vsel(vlt(a, vset1(RNNKIT_TANH_SMALL)), small, big), x);
 }
+
+/* The ONNX activation a->kind (simd/kernels.h) with its alpha, beta, for
+ * the fused steps' non-default activations (default_act = 0), as the
+ * scalar rnnkit_act_apply (simd/scalar/act-scalar.h) within the bounds
+ * above: sigmoid, tanh, exp as vsigmoid, vtanh, vexp; Elu's exp(x) - 1
+ * has an absolute error of ~1 ULP of 1 near 0 (expm1f in the scalar one).
+ * NaN in gives NaN out. Softplus is not here (it needs a log): models
+ * using it run the scalar step (rnnkit_kernels.act_mask). Not inlined:
+ * one copy per kernel file, called once per vector. */
+__attribute__((noinline, unused)) static V rnnkit_vact(V x, const rnnkit_act *a) {
+    const V al = vset1(a->alpha), be = vset1(a->beta);
+    switch (a->kind) {
+    case RNNKIT_ACT_SIGMOID: return vsigmoid(x);
+    case RNNKIT_ACT_TANH: return vtanh(x);
+    case RNNKIT_ACT_RELU: return vmax(vzero(), x);
+    case RNNKIT_ACT_AFFINE: return vfma(al, x, be);
+    case RNNKIT_ACT_LEAKY_RELU: return vsel(vlt(x, vzero()), vmul(al, x), x);
+    case RNNKIT_ACT_THRESHOLDED_RELU: return vsel(vle(x, al), vzero(), x);
+    case RNNKIT_ACT_SCALED_TANH: return vmul(al, vtanh(vmul(be, x)));
+    case RNNKIT_ACT_HARD_SIGMOID: return vmin(vset1(1.0f), vmax(vzero(), vfma(al, x, be)));
+    case RNNKIT_ACT_ELU: return vsel(vlt(x, vzero()), vmul(al, vsub(vexp(x), vset1(1.0f))), x);
+    case RNNKIT_ACT_SOFTSIGN: return vdiv(x, vadd(vset1(1.0f), vabs(x)));
+    default: assert(0 && "activation without a vector form"); return x;
+    }
+}
+/* Activation i (0 f, 1 g, 2 h of simd/kernels.h) of a step: STD (a
+ * compile-time constant: the steps instantiate their update for each
+ * case, so the standard path has no test per vector; measured, a
+ * runtime test cost 4-6 %) the cell's standard one DEF, else a->act[i]. */
+#define RNNKIT_ACT(STD, a, i, DEF, x) ((STD) ? DEF(x) : rnnkit_vact((x), &(a)->act[i]))
 
 #endif

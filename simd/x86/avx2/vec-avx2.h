@@ -44,6 +44,7 @@ RNNKIT_VINLINE V vcopysign(V mag, V s) {
     return _mm256_or_ps(_mm256_andnot_ps(sb, mag), _mm256_and_ps(sb, s));
 }
 RNNKIT_VINLINE VM vlt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+RNNKIT_VINLINE VM vle(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
 RNNKIT_VINLINE V vsel(VM m, V t, V f) { return _mm256_blendv_ps(f, t, m); }
 /* Any lane of the mask set. */
 RNNKIT_VINLINE int vany(VM m) { return _mm256_movemask_ps(m) != 0; }

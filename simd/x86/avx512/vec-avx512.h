@@ -46,6 +46,7 @@ RNNKIT_VINLINE V vcopysign(V mag, V s) {
                                                          _mm512_castps_si512(s), 0xca));
 }
 RNNKIT_VINLINE VM vlt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+RNNKIT_VINLINE VM vle(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
 RNNKIT_VINLINE V vsel(VM m, V t, V f) { return _mm512_mask_blend_ps(m, f, t); }
 /* Any lane of the mask set. */
 RNNKIT_VINLINE int vany(VM m) { return m != 0; }
