@@ -136,10 +136,10 @@ typedef struct rnnkit_kernels {
     rnnkit_pack_gates_fn *pack_gates;
     rnnkit_gemm_fn *gemm;
     /* Fused steps. With default_act = 0 they handle the activation kinds
-     * in act_mask (bit 1 << kind): the scalar table every ONNX one, the
-     * x86 tables every one but Softplus, NEON none (only the cell's
-     * standard ones). The driver calls the scalar step for a model whose
-     * activations are not all in its ISA's mask. */
+     * in act_mask (bit 1 << kind): the scalar and x86 tables every ONNX
+     * one, NEON none (only the cell's standard ones). The driver calls the
+     * scalar step for a model whose activations are not all in its ISA's
+     * mask. */
     unsigned act_mask;
     rnnkit_step_fn *rnn_tanh_step;
     rnnkit_step_fn *rnn_relu_step;

@@ -123,10 +123,7 @@ static void build_tables(void) {
 #undef RNNKIT_ISA
 #undef RNNKIT_KERNEL
     /* Non-default activations in the fused steps (simd/kernels.h). */
-    const unsigned x86_acts = s->act_mask & ~(1u << RNNKIT_ACT_SOFTPLUS);
     rk_tables[RK_ISA_NEON].act_mask = 0;
-    rk_tables[RK_ISA_AVX2].act_mask = x86_acts;
-    rk_tables[RK_ISA_AVX512].act_mask = x86_acts;
 }
 
 static void init_once(void) {

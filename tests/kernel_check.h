@@ -785,12 +785,12 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
                                    is_gru ? 3 * nr + 1 : 19, &m);
         }
     }
-    /* Non-default (ONNX) activations: the x86 steps run every kind but
-     * Softplus themselves (simd/x86/vmath.h rnnkit_vact); other ISAs leave
-     * them to the scalar step. Each set puts every kind in f (gates), g
+    /* Non-default (ONNX) activations: the x86 steps run every kind
+     * themselves (simd/x86/vmath.h rnnkit_vact); other ISAs leave them to
+     * the scalar step. Each set puts every kind in f (gates), g
      * (candidate) and h (output) once, with its own alpha and beta. */
     if (!strcmp(isa, "avx2") || !strcmp(isa, "avx512")) {
-        enum { NK = 10 }; /* kinds 0..9: every one but Softplus */
+        enum { NK = 11 }; /* every kind, Softplus (10) included */
         for (int i = 0; i < NK; i++) {
             rnnkit_act act[3];
             for (int j = 0; j < 3; j++) {

@@ -12,7 +12,7 @@
  * of xp, c, h, bias and peepholes: nothing is read or written outside
  * units [j_begin, j_end) of the caller's rows. No alignment assumed.
  * Non-default activations (default_act = 0) go through rnnkit_vact
- * (simd/x86/vmath.h), every kind but Softplus (rnnkit_kernels.act_mask).
+ * (simd/x86/vmath.h), every ONNX kind.
  *
  * RNNKIT_STEP_GROUPS(a, GC, A, LDA, COLS, UPDATE, PREF): GC columns per block;
  * COLS(bb, blk, p, s) fills p[bb*GC + ..], s[..] for block blk of the

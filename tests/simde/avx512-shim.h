@@ -10,6 +10,7 @@
  *                          _mm256_round_ps (exact, as the hardware)
  *   _mm512_cvtps_epi32     missing; round to nearest even (the default
  *                          MXCSR mode), out of range/NaN -> INT32_MIN
+ *   _mm512_cvtepi32_ps     missing; int to float, round to nearest
  *   _mm512_maskz_loadu_ps  missing; masked-off lanes are neither read
  *   _mm512_mask_storeu_ps  nor written (as the hardware: no fault)
  * Each replacement has an exact scalar fallback when AVX2 is not enabled.
@@ -81,6 +82,14 @@ RK_SHIM simde__m512i rk_shim_cvtps_epi32(simde__m512 a) {
     return simde_mm512_loadu_si512(r);
 }
 
+RK_SHIM simde__m512 rk_shim_cvtepi32_ps(simde__m512i a) {
+    int32_t i32[16];
+    float f[16];
+    simde_mm512_storeu_si512(i32, a);
+    for (int i = 0; i < 16; i++) f[i] = (float)i32[i]; /* round to nearest, as the hardware */
+    return simde_mm512_loadu_ps(f);
+}
+
 RK_SHIM simde__m512 rk_shim_maskz_loadu_ps(simde__mmask16 k, const void *p) {
     float f[16];
     const float *q = (const float *)p;
@@ -100,6 +109,8 @@ RK_SHIM void rk_shim_mask_storeu_ps(void *p, simde__mmask16 k, simde__m512 v) {
 #define _mm512_roundscale_ps(a, imm) rk_shim_roundscale_ps((a), (imm))
 #undef _mm512_cvtps_epi32
 #define _mm512_cvtps_epi32(a) rk_shim_cvtps_epi32(a)
+#undef _mm512_cvtepi32_ps
+#define _mm512_cvtepi32_ps(a) rk_shim_cvtepi32_ps(a)
 #undef _mm512_maskz_loadu_ps
 #define _mm512_maskz_loadu_ps(k, p) rk_shim_maskz_loadu_ps((k), (p))
 #undef _mm512_mask_storeu_ps

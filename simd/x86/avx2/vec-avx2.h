@@ -62,6 +62,16 @@ RNNKIT_VINLINE V vhalf_floor(V n) {
                            _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
 }
 
+/* x = m * 2^e for a positive normal x: m in [1, 2), e (as a float). */
+RNNKIT_VINLINE V vmant(V x) {
+    __m256i i = _mm256_and_si256(_mm256_castps_si256(x), _mm256_set1_epi32(0x007fffff));
+    return _mm256_castsi256_ps(_mm256_or_si256(i, _mm256_set1_epi32(0x3f800000)));
+}
+RNNKIT_VINLINE V vexpo(V x) {
+    __m256i e = _mm256_srli_epi32(_mm256_castps_si256(x), 23);
+    return _mm256_cvtepi32_ps(_mm256_sub_epi32(e, _mm256_set1_epi32(127)));
+}
+
 /* Tail masks: lanes 0..n-1 (1 <= n <= 8). Masked lanes are neither read
  * nor written, so no access goes past the caller's buffer. */
 RNNKIT_VINLINE VT vtail(int64_t n) {

@@ -64,6 +64,16 @@ RNNKIT_VINLINE V vhalf_floor(V n) {
                                 _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
 }
 
+/* x = m * 2^e for a positive normal x: m in [1, 2), e (as a float). */
+RNNKIT_VINLINE V vmant(V x) {
+    __m512i i = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x007fffff));
+    return _mm512_castsi512_ps(_mm512_or_si512(i, _mm512_set1_epi32(0x3f800000)));
+}
+RNNKIT_VINLINE V vexpo(V x) {
+    __m512i e = _mm512_srli_epi32(_mm512_castps_si512(x), 23);
+    return _mm512_cvtepi32_ps(_mm512_sub_epi32(e, _mm512_set1_epi32(127)));
+}
+
 /* Tail masks: lanes 0..n-1 (1 <= n <= 16). Masked lanes are neither read
  * nor written (no fault), so no access goes past the caller's buffer. */
 RNNKIT_VINLINE VT vtail(int64_t n) { return (VT)((1u << n) - 1u); }
