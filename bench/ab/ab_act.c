@@ -20,30 +20,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ab_util.h"
 #include "rnnkit.h"
 
-#define MAXR 64
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmpd(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static float *rnd(size_t n, float scale, unsigned *seed) {
-    float *p = malloc(n * sizeof(float));
-    if (!p) exit(1);
-    for (size_t i = 0; i < n; i++) {
-        *seed = *seed * 1103515245u + 12345u;
-        p[i] = scale * ((float)((*seed >> 8) & 0xffff) / 32768.0f - 1.0f);
-    }
-    return p;
-}
+#define MAXR AB_MAXR
 
 static const char *const names[] = {"Sigmoid",   "Tanh",    "Relu",       "Affine",
                                     "LeakyRelu", "ThresholdedRelu", "ScaledTanh",
@@ -73,8 +53,8 @@ int main(int argc, char **argv) {
     }
     const long T = 50, I = H, G = lstm ? 4 : gru ? 3 : 1;
     unsigned seed = 7;
-    float *W = rnd((size_t)(G * H * I), 0.1f, &seed), *Rw = rnd((size_t)(G * H * H), 0.1f, &seed);
-    float *B = rnd((size_t)(2 * G * H), 0.1f, &seed), *x = rnd((size_t)(T * N * I), 1.0f, &seed);
+    float *W = ab_rnd((size_t)(G * H * I), 0.1f, &seed), *Rw = ab_rnd((size_t)(G * H * H), 0.1f, &seed);
+    float *B = ab_rnd((size_t)(2 * G * H), 0.1f, &seed), *x = ab_rnd((size_t)(T * N * I), 1.0f, &seed);
     float *y = malloc(sizeof(float) * (size_t)(T * N * H));
     if (!y) return 1;
     rnnkit_tensor t[] = {{"W", W, 3, {1, G * H, I}},
@@ -111,13 +91,13 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "ab_act: %s\n", rnnkit_last_error());
                 return 1;
             }
-            double t0 = now();
+            double t0 = ab_now();
             for (int c = 0; c < calls; c++) rnnkit_forward(m[v], &a);
-            tm[v][r] = (now() - t0) / calls / (double)T * 1e6;
+            tm[v][r] = (ab_now() - t0) / calls / (double)T * 1e6;
         }
     printf("%s H %ld batch %ld T %ld, 1 thread, ISA %s\n", argv[1], H, N, T, rnnkit_isa_active());
     for (int v = 0; v < 2; v++) {
-        qsort(tm[v], (size_t)R, sizeof(double), cmpd);
+        qsort(tm[v], (size_t)R, sizeof(double), ab_cmpd);
         printf("  f = %-16s median %10.2f  best %10.2f us/step\n",
                v ? names[kind] : (rnn ? "Tanh (standard)" : "Sigmoid (std)"), tm[v][R / 2],
                tm[v][0]);

@@ -24,32 +24,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "ab_util.h"
 #include "plan.h"
 #include "rnnkit.h"
 
-#define MAXR 64
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-static float *rnd(size_t n, float scale, unsigned *seed) {
-    float *p = malloc(n * sizeof *p);
-    if (!p) {
-        fprintf(stderr, "ab_plan: out of memory\n");
-        exit(1);
-    }
-    for (size_t i = 0; i < n; i++) {
-        *seed = *seed * 1664525u + 1013904223u;
-        p[i] = scale * ((float)(*seed >> 8) / (float)(1 << 23) - 1.0f);
-    }
-    return p;
-}
-static int cmpd(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+#define MAXR AB_MAXR
 static int arg(int argc, char **argv, int i, int def, int lo, int hi) {
     if (argc <= i) return def;
     char *end;
@@ -89,7 +68,7 @@ int main(int argc, char **argv) {
             for (int k = 0; k < 4; k++) {
                 const int64_t cols = k == 0 ? (l == 0 ? I : D * H) : (k == 1 ? H : 0);
                 snprintf(names[nt], sizeof names[nt], "%s%d%s", kind[k], l, d ? "_reverse" : "");
-                bufs[nt] = rnd((size_t)G * H * (size_t)(cols ? cols : 1), 0.1f, &seed);
+                bufs[nt] = ab_rnd((size_t)G * H * (size_t)(cols ? cols : 1), 0.1f, &seed);
                 t[nt] = (rnnkit_tensor){names[nt], bufs[nt], k < 2 ? 2 : 1, {G * H, cols}};
                 nt++;
             }
@@ -103,7 +82,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     const size_t ny = (size_t)T * N * D * H;
-    float *x = rnd((size_t)T * N * I, 1.0f, &seed), *y = malloc(ny * 4), *y1 = malloc(ny * 4);
+    float *x = ab_rnd((size_t)T * N * I, 1.0f, &seed), *y = malloc(ny * 4), *y1 = malloc(ny * 4);
     rnnkit_forward_args a;
     memset(&a, 0, sizeof a);
     a.seq_len = T, a.batch = N, a.x = x;
@@ -140,12 +119,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "ab_plan: %s\n", rnnkit_last_error());
                 return 1;
             }
-            double t0 = now();
+            double t0 = ab_now();
             if (rnnkit_forward(m, &a)) {
                 fprintf(stderr, "ab_plan: %s\n", rnnkit_last_error());
                 return 1;
             }
-            tt[i][r] = (now() - t0) / T * 1e6;
+            tt[i][r] = (ab_now() - t0) / T * 1e6;
             if (memcmp(y, y1, ny * 4)) {
                 fprintf(stderr, "ab_plan: %s: output differs from 1 thread\n", v[i].name);
                 return 1;
@@ -160,7 +139,7 @@ int main(int argc, char **argv) {
                                            : "",
            modes[p.mode], p.group);
     for (int i = 0; i < nv; i++) {
-        qsort(tt[i], (size_t)R, sizeof(double), cmpd);
+        qsort(tt[i], (size_t)R, sizeof(double), ab_cmpd);
         printf("  %-20s median %10.2f  best %10.2f us/step\n", v[i].name, tt[i][R / 2], tt[i][0]);
     }
     for (int i = 0; i < nt; i++) free(bufs[i]);

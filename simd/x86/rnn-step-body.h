@@ -46,22 +46,21 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
         rnnkit_prefetch_rows(a->h_out, a->ld_h_out, i0, mr, g0, len_, 1);                 \
     } while (0)
 
-void RNNKIT_FN(rnn_tanh_step)(const rnnkit_step_args *a) {
+/* RELU: the relu cell (else tanh); a model with a non-default activation
+ * runs act[0] in either. */
+RNNKIT_VINLINE void rnnkit_rnn_step(const int RELU, const rnnkit_step_args *a) {
     assert(a->nr == RNNKIT_VW);
     if (!a->default_act)
         RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
                            RNNKIT_RNN_ACT_UPDATE_, RNNKIT_RNN_PREF_);
+    else if (RELU)
+        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
+                           RNNKIT_RNN_RELU_UPDATE_, RNNKIT_RNN_PREF_);
     else
-        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_TANH_UPDATE_,
-                           RNNKIT_RNN_PREF_);
+        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
+                           RNNKIT_RNN_TANH_UPDATE_, RNNKIT_RNN_PREF_);
 }
 
-void RNNKIT_FN(rnn_relu_step)(const rnnkit_step_args *a) {
-    assert(a->nr == RNNKIT_VW);
-    if (!a->default_act)
-        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
-                           RNNKIT_RNN_ACT_UPDATE_, RNNKIT_RNN_PREF_);
-    else
-        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_RELU_UPDATE_,
-                           RNNKIT_RNN_PREF_);
-}
+void RNNKIT_FN(rnn_tanh_step)(const rnnkit_step_args *a) { rnnkit_rnn_step(0, a); }
+
+void RNNKIT_FN(rnn_relu_step)(const rnnkit_step_args *a) { rnnkit_rnn_step(1, a); }
