@@ -76,8 +76,7 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const int STD, const rnnkit_step_args *a,
         p[(bb)*4 + g] = a->w + (size_t)(blk) * (size_t)a->k * 4 * RNNKIT_VW + g * RNNKIT_VW; \
         s[(bb)*4 + g] = 4 * RNNKIT_VW;                                                    \
     }
-#define RNNKIT_LSTM_UPDATE_STD_(i0, mr, g0, nbg) rnnkit_lstm_update(1, a, buf, i0, mr, g0, nbg)
-#define RNNKIT_LSTM_UPDATE_ANY_(i0, mr, g0, nbg) rnnkit_lstm_update(0, a, buf, i0, mr, g0, nbg)
+#define RNNKIT_LSTM_UPDATE_(i0, mr, g0, nbg) rnnkit_lstm_update(std_, a, buf, i0, mr, g0, nbg)
 #define RNNKIT_LSTM_PREF_(i0, mr, g0, nbg)                                             \
     do {                                                                               \
         const int64_t len_ = RNNKIT_GROUP_LEN(a, g0, nbg);                            \
@@ -88,12 +87,17 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const int STD, const rnnkit_step_args *a,
         rnnkit_prefetch_rows(a->h_out, a->ld_h_out, i0, mr, g0, len_, 1);              \
     } while (0)
 
+/* The step with the standard activations (std_ = 1) or a->act (0), as
+ * a compile-time constant (simd/x86/vmath.h RNNKIT_ACT). */
+RNNKIT_VINLINE void rnnkit_lstm_step(const int std_, const rnnkit_step_args *a) {
+    RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_, RNNKIT_LSTM_UPDATE_,
+                       RNNKIT_LSTM_PREF_);
+}
+
 void RNNKIT_FN(lstm_step)(const rnnkit_step_args *a) {
     assert(a->nr == RNNKIT_VW);
     if (a->default_act)
-        RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_,
-                           RNNKIT_LSTM_UPDATE_STD_, RNNKIT_LSTM_PREF_);
+        rnnkit_lstm_step(1, a);
     else
-        RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_,
-                           RNNKIT_LSTM_UPDATE_ANY_, RNNKIT_LSTM_PREF_);
+        rnnkit_lstm_step(0, a);
 }

@@ -9,7 +9,9 @@
 #include "vmath.h"
 #include "step-common.h"
 
-RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
+/* MODE (a compile-time constant): 0 tanh, 1 relu, 2 a->act[0] (a
+ * non-default activation, in either cell). */
+RNNKIT_VINLINE void rnnkit_rnn_update(const int MODE, const rnnkit_step_args *a,
                                       const float *buf, int64_t i0, int64_t mr, int c0,
                                       int64_t j0, int64_t nv) {
     VT t = vtail(nv);
@@ -17,8 +19,7 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
         V x = vadd(RNNKIT_ACC(r, c0), rnnkit_ld(RNNKIT_ROW(a->xp, a->ld_xp, r) + j0, nv, t));
         if (a->clip > 0.0f) x = rnnkit_vclip(x, a->clip);
         /* relu: max(0, x) with x second keeps NaN, like the scalar one. */
-        /* RELU 2: a->act[0] (a non-default activation). */
-        V y = RELU == 2 ? rnnkit_vact(x, &a->act[0]) : RELU ? vmax(vzero(), x) : vtanh(x);
+        V y = MODE == 2 ? rnnkit_vact(x, &a->act[0]) : MODE ? vmax(vzero(), x) : vtanh(x);
         rnnkit_st(RNNKIT_ROW(a->h_out, a->ld_h_out, r) + j0, y, nv, t);
     }
 }
@@ -26,18 +27,9 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
 #define RNNKIT_RNN_COLS_(bb, blk, p, s)                              \
     p[bb] = a->w + (size_t)(blk) * (size_t)a->k * RNNKIT_VW;         \
     s[bb] = RNNKIT_VW;
-#define RNNKIT_RNN_TANH_U_(i0, mr, bb, j0, nv) \
-    rnnkit_rnn_update(0, a, buf, i0, mr, (int)(bb), j0, nv)
-#define RNNKIT_RNN_RELU_U_(i0, mr, bb, j0, nv) \
-    rnnkit_rnn_update(1, a, buf, i0, mr, (int)(bb), j0, nv)
-#define RNNKIT_RNN_ACT_U_(i0, mr, bb, j0, nv) \
-    rnnkit_rnn_update(2, a, buf, i0, mr, (int)(bb), j0, nv)
-#define RNNKIT_RNN_ACT_UPDATE_(i0, mr, g0, nbg) \
-    RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_ACT_U_, i0, mr, g0, nbg)
-#define RNNKIT_RNN_TANH_UPDATE_(i0, mr, g0, nbg) \
-    RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_TANH_U_, i0, mr, g0, nbg)
-#define RNNKIT_RNN_RELU_UPDATE_(i0, mr, g0, nbg) \
-    RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_RELU_U_, i0, mr, g0, nbg)
+#define RNNKIT_RNN_U_(i0, mr, bb, j0, nv) \
+    rnnkit_rnn_update(mode_, a, buf, i0, mr, (int)(bb), j0, nv)
+#define RNNKIT_RNN_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_U_, i0, mr, g0, nbg)
 
 #define RNNKIT_RNN_PREF_(i0, mr, g0, nbg)                                                 \
     do {                                                                                  \
@@ -46,21 +38,23 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int RELU, const rnnkit_step_args *a,
         rnnkit_prefetch_rows(a->h_out, a->ld_h_out, i0, mr, g0, len_, 1);                 \
     } while (0)
 
-/* RELU: the relu cell (else tanh); a model with a non-default activation
- * runs act[0] in either. */
-RNNKIT_VINLINE void rnnkit_rnn_step(const int RELU, const rnnkit_step_args *a) {
-    assert(a->nr == RNNKIT_VW);
-    if (!a->default_act)
-        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
-                           RNNKIT_RNN_ACT_UPDATE_, RNNKIT_RNN_PREF_);
-    else if (RELU)
-        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
-                           RNNKIT_RNN_RELU_UPDATE_, RNNKIT_RNN_PREF_);
-    else
-        RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_,
-                           RNNKIT_RNN_TANH_UPDATE_, RNNKIT_RNN_PREF_);
+RNNKIT_VINLINE void rnnkit_rnn_step(const int mode_, const rnnkit_step_args *a) {
+    RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_UPDATE_,
+                       RNNKIT_RNN_PREF_);
 }
 
-void RNNKIT_FN(rnn_tanh_step)(const rnnkit_step_args *a) { rnnkit_rnn_step(0, a); }
+void RNNKIT_FN(rnn_tanh_step)(const rnnkit_step_args *a) {
+    assert(a->nr == RNNKIT_VW);
+    if (a->default_act)
+        rnnkit_rnn_step(0, a);
+    else
+        rnnkit_rnn_step(2, a);
+}
 
-void RNNKIT_FN(rnn_relu_step)(const rnnkit_step_args *a) { rnnkit_rnn_step(1, a); }
+void RNNKIT_FN(rnn_relu_step)(const rnnkit_step_args *a) {
+    assert(a->nr == RNNKIT_VW);
+    if (a->default_act)
+        rnnkit_rnn_step(1, a);
+    else
+        rnnkit_rnn_step(2, a);
+}
