@@ -232,6 +232,23 @@ void bm_unary(benchmark::State &st, const char *isa, rnnkit_unary_fn *fn) {
     set_bytes(r, 8.0 * (double)n, 8.0 * (double)n);
 }
 
+void bm_act(benchmark::State &st, const char *isa, rnnkit_act_fn *fn, rnnkit_act act) {
+    const rnnkit_kernels *t = table_or_skip(st, isa);
+    if (!t) return;
+    const int64_t n = st.range(0);
+    Buf x((size_t)n), y((size_t)n);
+    rkb::fill_buf(x, -8.0f, 8.0f, 21);
+    rkb::LoopTimer timer;
+    for (auto _ : st) {
+        fn(n, x.data(), y.data(), &act);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::ClobberMemory();
+    }
+    rkb::Rates r(st, timer);
+    r.rate("elem/s", (double)n);
+    set_bytes(r, 8.0 * (double)n, 8.0 * (double)n);
+}
+
 void unary_args(benchmark::internal::Benchmark *b) {
     b->ArgNames({"n"});
     for (int64_t n : {1 << 10, 1 << 14, 1 << 17, 1 << 20}) b->Arg(n);
@@ -299,6 +316,21 @@ void reg(const char *isa, int, const char *field, rnnkit_unary_fn *fn) {
     benchmark::RegisterBenchmark(base(isa, field).c_str(), bm_unary, isa, fn)
         ->Apply(unary_args)
         ->UseRealTime();
+}
+
+void reg(const char *isa, int, const char *field, rnnkit_act_fn *fn) {
+    // Three kinds that Keras-exported LSTMs and ONNX models use.
+    static const struct {
+        const char *name;
+        rnnkit_act act;
+    } kinds[] = {{"HardSigmoid", {RNNKIT_ACT_HARD_SIGMOID, 0.2f, 0.5f}},
+                 {"Elu", {RNNKIT_ACT_ELU, 1.0f, 0.0f}},
+                 {"Softplus", {RNNKIT_ACT_SOFTPLUS, 0.0f, 0.0f}}};
+    for (const auto &k : kinds)
+        benchmark::RegisterBenchmark((base(isa, field) + "/" + k.name).c_str(), bm_act, isa, fn,
+                                     k.act)
+            ->Apply(unary_args)
+            ->UseRealTime();
 }
 
 void reg(const char *isa, int nr, const char *field, rnnkit_pack_gates_fn *fn) {

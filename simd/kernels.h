@@ -128,6 +128,12 @@ typedef void rnnkit_gemm_fn(int nr, int64_t m, int64_t g, int64_t h, int64_t k,
 typedef void rnnkit_step_fn(const rnnkit_step_args *a);
 /* Elementwise, y may alias x. */
 typedef void rnnkit_unary_fn(int64_t n, const float *x, float *y);
+/* The ONNX activation a (kind, alpha, beta) over n floats, y[i] =
+ * act(x[i]) (y may alias x): the vector form the fused steps use for
+ * non-default activations (default_act = 0), as a kernel of its own so
+ * that each kind's accuracy can be measured (tests/kernel_check.h
+ * kc_check_act_kinds). Semantics: the scalar rnnkit_act_apply. */
+typedef void rnnkit_act_fn(int64_t n, const float *x, float *y, const rnnkit_act *a);
 
 typedef struct rnnkit_kernels {
     const char *isa; /* "scalar", "avx2", "avx512", "neon" */
@@ -136,10 +142,10 @@ typedef struct rnnkit_kernels {
     rnnkit_pack_gates_fn *pack_gates;
     rnnkit_gemm_fn *gemm;
     /* Fused steps. With default_act = 0 they handle the activation kinds
-     * in act_mask (bit 1 << kind): the scalar and x86 tables every ONNX
-     * one, NEON none (only the cell's standard ones). The driver calls the
-     * scalar step for a model whose activations are not all in its ISA's
-     * mask. */
+     * in act_mask (bit 1 << kind): every table (scalar, x86, NEON) has
+     * every ONNX kind now; an ISA added without them would clear its bits.
+     * The driver calls the scalar step for a model whose activations are
+     * not all in its ISA's mask. */
     unsigned act_mask;
     rnnkit_step_fn *rnn_tanh_step;
     rnnkit_step_fn *rnn_relu_step;
@@ -148,6 +154,7 @@ typedef struct rnnkit_kernels {
     rnnkit_unary_fn *sigmoid;
     rnnkit_unary_fn *tanh;
     rnnkit_unary_fn *exp;
+    rnnkit_act_fn *act;
 } rnnkit_kernels;
 
 #define RNNKIT_MAX_NR 32

@@ -122,8 +122,8 @@ static void build_tables(void) {
 #include "simd/kernels.inc"
 #undef RNNKIT_ISA
 #undef RNNKIT_KERNEL
-    /* Non-default activations in the fused steps (simd/kernels.h). */
-    rk_tables[RK_ISA_NEON].act_mask = 0;
+    /* Every table's steps take every activation kind (act_mask, copied
+     * from the scalar table above; simd/kernels.h). */
 }
 
 static void init_once(void) {

@@ -32,6 +32,9 @@
  * results of a step must not depend on how the driver's threads split
  * rows and units (one fixed FMA chain over k per element).
  *
+ * act kernels (every ONNX activation kind) vs the scalar formulas in
+ * double: kc_check_act_kinds, at the end of this file.
+ *
  * exp / sigmoid / tanh vs libm in double, bounds of simd/x86/vmath.h for
  * x86 ISAs (1.5 / 3 / 1.5 ULP; others 4 ULP). ULP = float spacing at the
  * exact result (2^-149 below FLT_MIN). Every 509th bit pattern (and every
@@ -106,11 +109,13 @@ typedef struct {
     rnnkit_gemm_fn *gemm;
     rnnkit_step_fn *step;
     rnnkit_unary_fn *unary;
+    rnnkit_act_fn *act;
 } kc_kernel;
-#define KC_K_gemm(i, f) {#i, #f, "gemm", rnnkit_f32_##f##__##i, NULL, NULL},
-#define KC_K_step(i, f) {#i, #f, "step", NULL, rnnkit_f32_##f##__##i, NULL},
-#define KC_K_unary(i, f) {#i, #f, "unary", NULL, NULL, rnnkit_f32_##f##__##i},
-#define KC_K_pack_gates(i, f) {#i, #f, "pack_gates", NULL, NULL, NULL},
+#define KC_K_gemm(i, f) {#i, #f, "gemm", rnnkit_f32_##f##__##i, NULL, NULL, NULL},
+#define KC_K_step(i, f) {#i, #f, "step", NULL, rnnkit_f32_##f##__##i, NULL, NULL},
+#define KC_K_unary(i, f) {#i, #f, "unary", NULL, NULL, rnnkit_f32_##f##__##i, NULL},
+#define KC_K_act(i, f) {#i, #f, "act", NULL, NULL, NULL, rnnkit_f32_##f##__##i},
+#define KC_K_pack_gates(i, f) {#i, #f, "pack_gates", NULL, NULL, NULL, NULL},
 #define RNNKIT_KERNEL(i, f, t) KC_K_##t(i, f)
 KC_UNUSED static const kc_kernel kc_kernels[] = {
 #include "simd/kernels.inc"
@@ -119,6 +124,7 @@ KC_UNUSED static const kc_kernel kc_kernels[] = {
 #undef KC_K_gemm
 #undef KC_K_step
 #undef KC_K_unary
+#undef KC_K_act
 #undef KC_K_pack_gates
 
 KC_UNUSED static int kc_isa_nr(const char *isa) {
@@ -786,9 +792,10 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
         }
     }
     /* Non-default (ONNX) activations: the x86 steps run every kind
-     * themselves (simd/x86/vmath.h rnnkit_vact); other ISAs leave them to
-     * the scalar step. Each set puts every kind in f (gates), g
-     * (candidate) and h (output) once, with its own alpha and beta. */
+     * themselves (simd/x86/vmath.h rnnkit_vact); the NEON steps too,
+     * checked the same way by tests/neon_runner.c. Each set puts every
+     * kind in f (gates), g (candidate) and h (output) once, with its own
+     * alpha and beta. */
     if (!strcmp(isa, "avx2") || !strcmp(isa, "avx512")) {
         enum { NK = 11 }; /* every kind, Softplus (10) included */
         for (int i = 0; i < NK; i++) {
@@ -1044,6 +1051,199 @@ KC_UNUSED static int kc_run_unary(const char *isa, const char *field, rnnkit_una
                                   const kc_profile *p) {
     return kc_check_unary_bounds(isa, field, fn, p) + kc_check_unary_special(isa, field, fn) +
            kc_check_unary_lengths(isa, field, fn);
+}
+
+/* ----------------------------------------------- ONNX activation kinds */
+/*
+ * The act kernels (simd/kernels.h rnnkit_act_fn: the vector activations
+ * the fused steps apply for non-default ONNX activations) against the
+ * scalar semantics evaluated in double, every kind with non-trivial
+ * alpha / beta: every stride-th float bit pattern (NaN and infinities
+ * included: NaN must give NaN, an infinite result must be exact) plus
+ * special values. Error in ULP of the double result (2^-149 below
+ * FLT_MIN), after an absolute allowance for Elu (x < 0: alpha*(exp(x) -
+ * 1) from a float exp near 1 has an absolute error of about a float
+ * ULP of 1, where the scalar kernel calls expm1f; kc_act_allow), then 1
+ * ULP for Elu's subtraction and product. Bounds: exact for
+ * Relu / ThresholdedRelu, 0.5 ULP for one rounding (Affine and
+ * HardSigmoid are one fused multiply-add, LeakyRelu one product), 2 for
+ * Softsign (two roundings), the stated sigmoid / tanh bounds of the ISA
+ * (x86 vmath.h 3 / 1.5, NEON neon-math.h 2.5 / 2), ScaledTanh that plus
+ * 2.5 (the product beta*x, its effect through tanh, the final product),
+ * and 6 for Softplus (its own log: 4.8 measured on x86 over every 7th
+ * float). Then lengths 1..40 at offsets 1 and 3: bitwise equal to
+ * one-element calls, in place equal, guards untouched.
+ */
+typedef struct {
+    int kind;
+    float alpha, beta;
+    const char *name;
+} kc_act_case;
+static const kc_act_case kc_act_cases[] = {
+    {RNNKIT_ACT_SIGMOID, 0.0f, 0.0f, "Sigmoid"},
+    {RNNKIT_ACT_TANH, 0.0f, 0.0f, "Tanh"},
+    {RNNKIT_ACT_RELU, 0.0f, 0.0f, "Relu"},
+    {RNNKIT_ACT_AFFINE, 1.5f, -0.25f, "Affine"},
+    {RNNKIT_ACT_LEAKY_RELU, 0.01f, 0.0f, "LeakyRelu"},
+    {RNNKIT_ACT_THRESHOLDED_RELU, 1.0f, 0.0f, "ThresholdedRelu"},
+    {RNNKIT_ACT_SCALED_TANH, 1.7159f, 0.6666667f, "ScaledTanh"},
+    {RNNKIT_ACT_HARD_SIGMOID, 0.2f, 0.5f, "HardSigmoid"},
+    {RNNKIT_ACT_HARD_SIGMOID, 1.0f / 6.0f, 0.5f, "HardSigmoid(1/6)"},
+    {RNNKIT_ACT_ELU, 1.0f, 0.0f, "Elu"},
+    {RNNKIT_ACT_ELU, 0.5f, 0.0f, "Elu(0.5)"},
+    {RNNKIT_ACT_SOFTSIGN, 0.0f, 0.0f, "Softsign"},
+    {RNNKIT_ACT_SOFTPLUS, 0.0f, 0.0f, "Softplus"},
+};
+
+/* The scalar rnnkit_act_apply's formulas in double. */
+KC_UNUSED static double kc_ref_kind(const rnnkit_act *a, double x) {
+    const double al = a->alpha, be = a->beta;
+    switch (a->kind) {
+    case RNNKIT_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case RNNKIT_ACT_TANH: return tanh(x);
+    case RNNKIT_ACT_RELU: return x > 0.0 ? x : (x == x ? 0.0 : x);
+    case RNNKIT_ACT_AFFINE: return al * x + be;
+    case RNNKIT_ACT_LEAKY_RELU: return x >= 0.0 ? x : al * x;
+    case RNNKIT_ACT_THRESHOLDED_RELU: return x > al ? x : (x == x ? 0.0 : x);
+    case RNNKIT_ACT_SCALED_TANH: return al * tanh(be * x);
+    case RNNKIT_ACT_HARD_SIGMOID: {
+        double v = al * x + be;
+        return v != v ? v : v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+    }
+    case RNNKIT_ACT_ELU: return x >= 0.0 ? x : al * expm1(x);
+    case RNNKIT_ACT_SOFTSIGN: return x / (1.0 + fabs(x));
+    case RNNKIT_ACT_SOFTPLUS: return x > 30.0 ? x : log1p(exp(x));
+    default: return NAN;
+    }
+}
+
+KC_UNUSED static double kc_act_bound(const char *isa, int kind) {
+    const int x86 = !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
+    const double sig = x86 ? 3.0 : 2.5, th = x86 ? 1.5 : 2.0;
+    switch (kind) {
+    case RNNKIT_ACT_SIGMOID: return sig;
+    case RNNKIT_ACT_TANH: return th;
+    case RNNKIT_ACT_RELU:
+    case RNNKIT_ACT_THRESHOLDED_RELU: return 0.0;
+    case RNNKIT_ACT_AFFINE:
+    case RNNKIT_ACT_LEAKY_RELU:
+    case RNNKIT_ACT_HARD_SIGMOID: return 0.5;
+    case RNNKIT_ACT_SCALED_TANH: return th + 2.5;
+    case RNNKIT_ACT_ELU: return 1.0;
+    case RNNKIT_ACT_SOFTSIGN: return 2.0;
+    default: return 6.0; /* Softplus */
+    }
+}
+
+/* Error in ULP beyond an absolute allowance; NaN/inf must match. */
+KC_UNUSED static double kc_act_err(float y, double r, double allow) {
+    if (isnan(r)) return isnan(y) ? 0.0 : INFINITY;
+    float rf = (float)r;
+    if (isinf(rf)) return y == rf ? 0.0 : INFINITY;
+    if (isnan(y) || isinf(y)) return INFINITY;
+    double d = fabs((double)y - r) - allow;
+    return d <= 0.0 ? 0.0 : d / kc_ulp_of(r);
+}
+/* Elu, x < 0: alpha*(e - 1) with e the float exp(x), off by up to 1.5 of
+ * its ULPs; e - 1 is exact (e in [0.5, 1]) or e's error is small against
+ * the result, so that error times alpha is allowed on top of the bound. */
+KC_UNUSED static double kc_act_allow(const rnnkit_act *a, float x) {
+    return a->kind == RNNKIT_ACT_ELU && x < 0.0f
+               ? fabs((double)a->alpha) * 1.5 * kc_ulp_of(exp((double)x))
+               : 0.0;
+}
+
+/* Returns the number of failing cases (kinds or lengths). */
+KC_UNUSED static int kc_check_act_kinds(const char *isa, rnnkit_act_fn *fn, uint64_t stride) {
+    int fails = 0;
+    static const float specials[] = {0.0f,     -0.0f,     INFINITY, -INFINITY, NAN,    -NAN,
+                                     FLT_MIN,  -FLT_MIN,  1e-45f,   -1e-45f,   FLT_MAX, -FLT_MAX,
+                                     1.0f,     -1.0f,     20.0f,    20.000002f, 19.999998f,
+                                     -87.5f,   -104.0f,   -110.0f,  1e-7f,     -1e-7f,  0.625f,
+                                     -0.625f,  2.5f,      -2.5f,    3.0f,      -3.0f,   88.0f};
+    for (int c = 0; c < KC_LEN(kc_act_cases); c++) {
+        const rnnkit_act a = {kc_act_cases[c].kind, kc_act_cases[c].alpha, kc_act_cases[c].beta};
+        const double bound = kc_act_bound(isa, a.kind);
+        const int64_t nchunks =
+            (int64_t)(((1ull << 32) + stride * KC_CHUNK - 1) / (stride * KC_CHUNK)) + 1;
+        double worst = 0.0;
+        float wx = 0.0f;
+        KC_OMP(omp parallel)
+        {
+            double lw = 0.0;
+            float lx = 0.0f;
+            float xs[KC_CHUNK], ys[KC_CHUNK];
+            KC_OMP(omp for schedule(dynamic, 16))
+            for (int64_t ch = 0; ch < nchunks; ch++) {
+                int cnt = 0;
+                if (ch == nchunks - 1) {
+                    for (int i = 0; i < KC_LEN(specials); i++) xs[cnt++] = specials[i];
+                } else {
+                    for (int i = 0; i < KC_CHUNK; i++) {
+                        uint64_t u = ((uint64_t)ch * KC_CHUNK + (uint64_t)i) * stride;
+                        if (u >> 32) break;
+                        xs[cnt++] = kc_from_bits((uint32_t)u);
+                    }
+                }
+                fn(cnt, xs, ys, &a);
+                for (int i = 0; i < cnt; i++) {
+                    double er = kc_act_err(ys[i], kc_ref_kind(&a, xs[i]), kc_act_allow(&a, xs[i]));
+                    if (!(er <= lw)) lw = er, lx = xs[i];
+                }
+            }
+            KC_OMP(omp critical)
+            if (!(lw <= worst)) worst = lw, wx = lx;
+        }
+        if (!(worst <= bound)) {
+            float y;
+            fn(1, &wx, &y, &a);
+            kc_fail("  %s act %s (alpha %g, beta %g): %.3f ULP > %.1f at x = %a (%.9g): got "
+                    "%.9g, double %.17g",
+                    isa, kc_act_cases[c].name, (double)a.alpha, (double)a.beta, worst, bound,
+                    (double)wx, (double)wx, (double)y, kc_ref_kind(&a, wx));
+            fails++;
+        } else {
+            kc_note("  %s act %s: max error %.3f ULP (bound %.1f) over every %llu-th float",
+                    isa, kc_act_cases[c].name, worst, bound, (unsigned long long)stride);
+        }
+        /* Lengths, offsets, in place, guards. */
+        enum { MAXN = 40, G2 = 16 };
+        int lfail = 0;
+        for (int n = 1; n <= MAXN && !lfail; n++)
+            for (int off = 1; off <= 3 && !lfail; off += 2) {
+                float xbuf[MAXN + 3 + G2], ybuf[MAXN + 3 + G2], zbuf[MAXN + 3 + G2];
+                float *x = xbuf + off, *y = ybuf + off, *z = zbuf + off;
+                for (int i = 0; i < MAXN + 3 + G2; i++) xbuf[i] = ybuf[i] = zbuf[i] = kc_sentinel();
+                for (int i = 0; i < n; i++)
+                    x[i] = z[i] = (float)((i * 37 + n * 11) % 101 - 50) * 0.23f;
+                fn(n, x, y, &a);
+                fn(n, z, z, &a);
+                for (int i = 0; i < n && !lfail; i++) {
+                    float one;
+                    fn(1, &x[i], &one, &a);
+                    if (!kc_same_bits(one, y[i]) || !kc_same_bits(y[i], z[i])) {
+                        kc_fail("  %s act %s n=%d off=%d i=%d: %.9g, alone %.9g, in place %.9g",
+                                isa, kc_act_cases[c].name, n, off, i, (double)y[i], (double)one,
+                                (double)z[i]);
+                        lfail = 1;
+                    }
+                }
+                for (int i = n; i < n + G2 && !lfail; i++)
+                    if (!kc_is_sentinel(y[i]) || !kc_is_sentinel(z[i])) {
+                        kc_fail("  %s act %s n=%d: guard element %d written", isa,
+                                kc_act_cases[c].name, n, i);
+                        lfail = 1;
+                    }
+                for (int i = 0; i < off && !lfail; i++)
+                    if (!kc_is_sentinel(ybuf[i]) || !kc_is_sentinel(zbuf[i])) {
+                        kc_fail("  %s act %s n=%d: element before the buffer written", isa,
+                                kc_act_cases[c].name, n);
+                        lfail = 1;
+                    }
+            }
+        fails += lfail;
+    }
+    return fails;
 }
 
 #endif

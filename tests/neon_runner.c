@@ -25,6 +25,9 @@
  *  - exp, sigmoid, tanh on every 4099th float bit pattern plus special
  *    values against libm in double, with the ULP bounds stated in
  *    simd/arm/neon/neon-math.h, and lengths 0..70 for tails/in-place;
+ *  - every ONNX activation kind of the act kernel against the scalar
+ *    formulas in double (kc_check_act_kinds), and the steps with every
+ *    kind in every position (11 sets) against the scalar steps;
  *  - bitwise split invariance of every NEON gemm and step (run_split):
  *    each row alone and unit sub-ranges give the same bits as one call;
  *  - rnnkit_forward of models created under rnnkit_isa_select("neon")
@@ -204,7 +207,8 @@ typedef struct step_case {
     int cell; /* RNNKIT_KCELL_* */
     int64_t n, h, k, j_begin, j_end;
     int peep, clip, input_forget, lbr, bhn, pad;
-    int nondefault; /* default_act = 0: the NEON step must defer to scalar */
+    int nondefault; /* default_act = 0: the step runs act (or a fixed set) */
+    const rnnkit_act *act; /* with nondefault: f, g, h (NULL: HardSigmoid, Softsign, Elu) */
 } step_case;
 
 static void test_step(const char *name, rnnkit_step_fn *fn, rnnkit_step_fn *ref, step_case sc) {
@@ -254,7 +258,7 @@ static void test_step(const char *name, rnnkit_step_fn *fn, rnnkit_step_fn *ref,
     a.default_act = 1;
     static const rnnkit_act nd_act[3] = {
         {RNNKIT_ACT_HARD_SIGMOID, 0.2f, 0.5f}, {RNNKIT_ACT_SOFTSIGN, 0, 0}, {RNNKIT_ACT_ELU, 1.0f, 0}};
-    if (sc.nondefault) a.default_act = 0, a.act = nd_act;
+    if (sc.nondefault) a.default_act = 0, a.act = sc.act ? sc.act : nd_act;
     rnnkit_step_args b = a;
     a.h_out = h1, a.c_out = c1, a.scratch = s1;
     b.h_out = h2, b.c_out = c2, b.scratch = s2;
@@ -330,16 +334,56 @@ static void run_step(const char *name, rnnkit_step_fn *fn, rnnkit_step_fn *ref) 
             }
         }
     step_case big[] = {
-        {cell, 1, 256, 256, 0, 256, 1, 1, 0, 1, 1, 0, 0},
-        {cell, 9, 130, cell == RNNKIT_KCELL_LSTM ? 67 : 130, 0, 130, 1, 0, 0, 0, 1, 1, 0},
-        {cell, 16, 100, 100, 0, 100, 0, 0, 0, 1, 0, 3, 0},
-        {cell, 3, 513, 513, 0, 513, 0, 1, 1, 0, 1, 0, 0},
+        {cell, 1, 256, 256, 0, 256, 1, 1, 0, 1, 1, 0, 0, NULL},
+        {cell, 9, 130, cell == RNNKIT_KCELL_LSTM ? 67 : 130, 0, 130, 1, 0, 0, 0, 1, 1, 0, NULL},
+        {cell, 16, 100, 100, 0, 100, 0, 0, 0, 1, 0, 3, 0, NULL},
+        {cell, 3, 513, 513, 0, 513, 0, 1, 1, 0, 1, 0, 0, NULL},
     };
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) test_step(name, fn, ref, big[i]);
-    step_case nd = {cell, 3, 21, 21, 0, 21, 1, 1, 0, 1, 1, 1, 1};
+    step_case nd = {cell, 3, 21, 21, 0, 21, 1, 1, 0, 1, 1, 1, 1, NULL};
     test_step(name, fn, ref, nd);
     nd.lbr = 0;
     test_step(name, fn, ref, nd);
+    /* Every ONNX activation kind in the NEON steps (rk_act_f32x4), as
+     * tests/kernel_check.h does for x86: each of the 11 sets puts every
+     * kind in f (gates), g (candidate) and h (output) once, with its own
+     * alpha and beta, mixed with clip, peepholes, input_forget and both
+     * GRU variants; batch 1-4 (tails of the 2-row tiles) and 5, a tail
+     * block, a unit sub-range. */
+    enum { NK = 11 };
+    for (int i = 0; i < NK; i++) {
+        rnnkit_act act[3];
+        for (int j = 0; j < 3; j++) {
+            act[j].kind = (i + 3 * j) % NK;
+            act[j].alpha = 0.4f + 0.1f * (float)((i + j) % 5);
+            act[j].beta = 0.3f + 0.2f * (float)((i + 2 * j) % 3);
+        }
+        step_case sc;
+        memset(&sc, 0, sizeof sc);
+        sc.cell = cell;
+        sc.n = 1 + i % 4;
+        sc.h = 2 * g_nr + 3;
+        sc.k = cell == RNNKIT_KCELL_GRU ? sc.h : 37;
+        sc.j_end = sc.h;
+        sc.clip = i & 1;
+        sc.peep = cell == RNNKIT_KCELL_LSTM && ((i >> 1) & 1);
+        sc.input_forget = cell == RNNKIT_KCELL_LSTM && i == 4;
+        sc.lbr = (i >> 1) & 1;
+        sc.bhn = (i >> 2) & 1;
+        sc.pad = i % 3;
+        sc.nondefault = 1;
+        sc.act = act;
+        test_step(name, fn, ref, sc);
+        sc.n = 5;
+        sc.h = 70;
+        sc.k = cell == RNNKIT_KCELL_GRU ? 70 : 33;
+        sc.j_end = 70;
+        test_step(name, fn, ref, sc);
+        if (!(cell == RNNKIT_KCELL_GRU && !sc.lbr)) {
+            sc.j_begin = g_nr, sc.j_end = 3 * g_nr;
+            test_step(name, fn, ref, sc);
+        }
+    }
 }
 
 /* ---------------- activations ---------------- */
@@ -474,6 +518,17 @@ static void run_unary(const char *name, rnnkit_unary_fn *fn, rnnkit_unary_fn *re
     }
 }
 
+/* ---------------- ONNX activation kinds ---------------- */
+/* Every kind of the act kernel (what the steps apply for non-default
+ * activations) against the scalar semantics in double: kernel_check.h
+ * kc_check_act_kinds, every 16411th bit pattern (about 260k floats per
+ * kind; qemu is slow) plus special values, lengths and guards. */
+static void run_act(const char *name, rnnkit_act_fn *fn, rnnkit_act_fn *ref) {
+    (void)ref;
+    int fails = kc_check_act_kinds("neon", fn, 16411);
+    CHECK(fails == 0, "%s: %d failing kinds", name, fails);
+}
+
 /* ---------------- pack (only if a NEON packer is ever listed) ---------------- */
 __attribute__((unused)) static void run_pack_gates(const char *name, rnnkit_pack_gates_fn *fn, rnnkit_pack_gates_fn *ref) {
     for (int64_t h = 1; h <= 70; h += 3)
@@ -556,6 +611,7 @@ typedef struct e2e_spec {
     rnnkit_cell cell;
     int64_t I, H, P, L, T, N;
     int bidir, lbr, peep, clip_on;
+    const char *acts; /* ONNX activations, comma-separated (NULL: defaults) */
 } e2e_spec;
 
 static rnnkit_status make_model(const e2e_spec *s, const char *isa, float *const *data,
@@ -567,6 +623,16 @@ static rnnkit_status make_model(const e2e_spec *s, const char *isa, float *const
     d.direction = s->bidir ? RNNKIT_DIRECTION_BIDIRECTIONAL : RNNKIT_DIRECTION_FORWARD;
     d.linear_before_reset = s->lbr;
     d.clip = s->clip_on ? 0.9f : 0.0f;
+    if (s->acts) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", s->acts);
+        for (char *tok = strtok(buf, ","); tok && d.num_activations < RNNKIT_MAX_ACTIVATIONS;
+             tok = strtok(NULL, ",")) {
+            rnnkit_status st = rnnkit_activation_parse(tok, &d.activations[d.num_activations]);
+            if (st != RNNKIT_STATUS_OK) return st;
+            d.num_activations++;
+        }
+    }
     (void)data;
     rnnkit_status st = rnnkit_isa_select(isa);
     if (st != RNNKIT_STATUS_OK) return st;
@@ -690,15 +756,22 @@ static void run_e2e_all(void) {
         return;
     }
     static const e2e_spec specs[] = {
-        {"pytorch lstm 2 layers", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_LSTM, 13, 37, 0, 2, 9, 3, 0, 0, 0, 0},
-        {"pytorch lstm bidir + proj", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_LSTM, 10, 20, 11, 1, 7, 4, 1, 0, 0, 0},
-        {"pytorch gru bidir (lbr=1)", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_GRU, 9, 33, 0, 2, 8, 5, 1, 1, 0, 0},
-        {"pytorch rnn_tanh", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_RNN_TANH, 6, 70, 0, 1, 10, 2, 0, 0, 0, 0},
-        {"pytorch rnn_relu bidir", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_RNN_RELU, 5, 17, 0, 2, 6, 3, 1, 0, 0, 0},
-        {"onnx gru lbr=0", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_GRU, 8, 29, 0, 1, 7, 3, 0, 0, 0, 0},
-        {"onnx gru lbr=0 bidir clip", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_GRU, 8, 16, 0, 1, 5, 2, 1, 0, 0, 1},
-        {"onnx lstm peepholes bidir", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_LSTM, 7, 21, 0, 1, 6, 3, 1, 0, 1, 0},
-        {"onnx rnn tanh clip", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_RNN_TANH, 4, 9, 0, 1, 5, 1, 0, 0, 0, 1},
+        {"pytorch lstm 2 layers", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_LSTM, 13, 37, 0, 2, 9, 3, 0, 0, 0, 0, NULL},
+        {"pytorch lstm bidir + proj", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_LSTM, 10, 20, 11, 1, 7, 4, 1, 0, 0, 0, NULL},
+        {"pytorch gru bidir (lbr=1)", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_GRU, 9, 33, 0, 2, 8, 5, 1, 1, 0, 0, NULL},
+        {"pytorch rnn_tanh", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_RNN_TANH, 6, 70, 0, 1, 10, 2, 0, 0, 0, 0, NULL},
+        {"pytorch rnn_relu bidir", RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_RNN_RELU, 5, 17, 0, 2, 6, 3, 1, 0, 0, 0, NULL},
+        {"onnx gru lbr=0", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_GRU, 8, 29, 0, 1, 7, 3, 0, 0, 0, 0, NULL},
+        {"onnx gru lbr=0 bidir clip", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_GRU, 8, 16, 0, 1, 5, 2, 1, 0, 0, 1, NULL},
+        {"onnx lstm peepholes bidir", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_LSTM, 7, 21, 0, 1, 6, 3, 1, 0, 1, 0, NULL},
+        {"onnx rnn tanh clip", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_RNN_TANH, 4, 9, 0, 1, 5, 1, 0, 0, 0, 1, NULL},
+        /* Non-default activations: the NEON steps apply them (rk_act_f32x4). */
+        {"onnx lstm HardSigmoid,Softsign,Elu bidir", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_LSTM, 7, 19, 0, 1, 6, 3, 1, 0, 1, 0,
+         "HardSigmoid,Softsign,Elu,Sigmoid,Softplus,ScaledTanh"},
+        {"onnx gru HardSigmoid,Softplus clip", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_GRU, 8, 21, 0, 1, 7, 3, 0, 0, 0, 1,
+         "HardSigmoid,Softplus"},
+        {"onnx rnn LeakyRelu", RNNKIT_LAYOUT_ONNX, RNNKIT_CELL_RNN_TANH, 5, 13, 0, 1, 6, 2, 0, 0, 0, 0,
+         "LeakyRelu"},
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) run_e2e(&specs[i]);
 }

@@ -66,3 +66,26 @@ Test(activations, lengths_guards_in_place) {
         cr_expect(fails == 0, "%s %s: %d failing lengths (see log)", k->isa, k->field, fails);
     }
 }
+
+/* Every ONNX activation kind of the act kernels (the vector forms the
+ * fused steps apply for non-default activations) against the scalar
+ * semantics in double (kernel_check.h kc_check_act_kinds), every 509th
+ * bit pattern plus special values, and lengths / guards / in place. */
+Test(activations, onnx_kinds) {
+    int ran = 0;
+    for (int e = 0; e < KC_LEN(kc_kernels); e++) {
+        const kc_kernel *k = &kc_kernels[e];
+        if (strcmp(k->type, "act") || !strcmp(k->isa, "scalar")) continue;
+        if (!rnnkit_isa_supported(k->isa)) {
+            fprintf(stderr, "test_activations: skipping %s act (not supported by this CPU)\n",
+                    k->isa);
+            continue;
+        }
+        ran++;
+        int fails = kc_check_act_kinds(k->isa, k->act, 509);
+        cr_expect(fails == 0, "%s act: %d failing kinds (see log)", k->isa, fails);
+    }
+#if defined(__x86_64__) && !defined(RNNKIT_SCALAR_ONLY)
+    if (rnnkit_isa_supported("avx2")) cr_expect(ran > 0, "no act kernel ran on this AVX2 CPU");
+#endif
+}

@@ -1,5 +1,5 @@
 /*
- * Elementwise exp, sigmoid, tanh over n floats (y may alias x), shared by
+ * Elementwise exp, sigmoid, tanh and any ONNX activation over n floats (y may alias x), shared by
  * f32-act-avx2.c and f32-act-avx512.c. One vector of VW floats per
  * iteration; the last n % VW elements use masked loads/stores, so nothing
  * is read or written past x[n-1] / y[n-1]. No alignment assumed.
@@ -24,3 +24,13 @@
 RNNKIT_UNARY(exp, vexp)
 RNNKIT_UNARY(sigmoid, vsigmoid)
 RNNKIT_UNARY(tanh, vtanh)
+
+/* Any ONNX activation (rnnkit_vact), as the fused steps apply it. */
+void RNNKIT_FN(act)(int64_t n, const float *x, float *y, const rnnkit_act *a) {
+    int64_t i = 0;
+    for (; i + RNNKIT_VW <= n; i += RNNKIT_VW) vstore(y + i, rnnkit_vact(vload(x + i), a));
+    if (i < n) {
+        VT t = vtail(n - i);
+        vstore_t(y + i, rnnkit_vact(vload_t(x + i, t), a), t);
+    }
+}

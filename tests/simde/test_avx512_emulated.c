@@ -99,6 +99,9 @@ int main(void) {
                             : -1;
         } else if (!strcmp(e->type, "unary")) {
             fails = e->unary ? kc_run_unary(e->isa, e->field, e->unary, &profile) : -1;
+        } else if (!strcmp(e->type, "act")) {
+            /* Every 2039th float: the emulated intrinsics are slow. */
+            fails = e->act ? kc_check_act_kinds(e->isa, e->act, 2039) : -1;
         } else {
             printf("  %s %s: kernel type %s not covered by this test\n", e->isa, e->field, e->type);
             fails = 1;
@@ -107,7 +110,7 @@ int main(void) {
             printf("  %s %s: no emulated object linked (add its file to tests/simde/meson.build)\n",
                    e->isa, e->field);
         snprintf(what, sizeof what, "%s %s (emulated) vs %s", e->isa, e->field,
-                 !strcmp(e->type, "unary") ? "libm" : "scalar");
+                 !strcmp(e->type, "unary") ? "libm" : !strcmp(e->type, "act") ? "double" : "scalar");
         result(fails == 0, what);
     }
     snprintf(what, sizeof what, "simd/kernels.inc lists %d %s kernels", listed, EMU_ISA);

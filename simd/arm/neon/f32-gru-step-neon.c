@@ -17,13 +17,14 @@
  * The last block may be partial: xp, b_hn, h_prev[j], scratch and h_out
  * are read/written only for units < j_end through bounded copies; packed
  * panels are read whole (zero-padded). No alignment assumed. Non-default
- * activations or another nr go to the scalar kernel.
+ * (ONNX) activations run here too (rk_act_f32x4, neon-util.h); another
+ * nr goes to the scalar kernel.
  */
 #include "neon-util.h"
 
 /* Pass 1 (lbr=1: the whole step) of rows r0..r0+MR-1 (h_prev rows hp) x
  * the NB blocks from unit j0. */
-RK_NEON_INLINE void gru_tile1(const int MR, const int NB, const int LBR,
+RK_NEON_INLINE void gru_tile1(const int MR, const int NB, const int LBR, const int STD,
                               const rnnkit_step_args *a, const float *const *hp, int64_t r0,
                               int64_t j0) {
     const int64_t H = a->h, K = a->k;
@@ -45,15 +46,15 @@ RK_NEON_INLINE void gru_tile1(const int MR, const int NB, const int LBR,
                 int64_t j = j0 + b * RK_NEON_NR + 4 * q, cnt = a->j_end - j;
                 if (cnt <= 0) break;
                 const float32x4_t *v = acc + (r * NB + b) * 4;
-                float32x4_t rg = rk_sigmoid_f32x4(
-                    rk_clip(vaddq_f32(v[q], rk_ld_part(xp + j, cnt)), a->clip));
-                float32x4_t zg = rk_sigmoid_f32x4(
-                    rk_clip(vaddq_f32(v[2 + q], rk_ld_part(xp + H + j, cnt)), a->clip));
+                float32x4_t rg = RK_ACT(
+                    STD, a, 0, rk_sigmoid_f32x4, rk_clip(vaddq_f32(v[q], rk_ld_part(xp + j, cnt)), a->clip));
+                float32x4_t zg = RK_ACT(
+                    STD, a, 0, rk_sigmoid_f32x4, rk_clip(vaddq_f32(v[2 + q], rk_ld_part(xp + H + j, cnt)), a->clip));
                 float32x4_t hv = rk_ld_part(hp[r] + j, cnt);
                 if (LBR) {
                     float32x4_t hn = accn[(r * NB + b) * 2 + q];
                     if (a->b_hn) hn = vaddq_f32(hn, rk_ld_part(a->b_hn + j, cnt));
-                    float32x4_t ng = rk_tanh_f32x4(rk_clip(
+                    float32x4_t ng = RK_ACT(STD, a, 1, rk_tanh_f32x4, rk_clip(
                         vaddq_f32(rk_ld_part(xp + 2 * H + j, cnt), vmulq_f32(rg, hn)), a->clip));
                     float32x4_t h = vaddq_f32(vmulq_f32(vsubq_f32(vdupq_n_f32(1.0f), zg), ng),
                                               vmulq_f32(zg, hv));
@@ -66,21 +67,21 @@ RK_NEON_INLINE void gru_tile1(const int MR, const int NB, const int LBR,
     }
 }
 
-RK_NEON_INLINE void gru_pass1(const int MR, const int LBR, const rnnkit_step_args *a,
+RK_NEON_INLINE void gru_pass1(const int MR, const int LBR, const int STD, const rnnkit_step_args *a,
                               int64_t r0) {
     /* r,z: MR*NB*4 chains; lbr=1 also n: MR*NB*2. */
     const int NB = LBR ? (MR == 1 ? 4 : 2) : (MR == 1 ? 2 : 1);
     const float *hp[4];
     for (int r = 0; r < MR; r++) hp[r] = a->h_prev + (size_t)(r0 + r) * (size_t)a->ld_h_prev;
     const int64_t nb = rk_blocks(a);
-#define RK_GRU_TILE1_(nbk, b) gru_tile1(MR, nbk, LBR, a, hp, r0, a->j_begin + (b)*RK_NEON_NR)
+#define RK_GRU_TILE1_(nbk, b) gru_tile1(MR, nbk, LBR, STD, a, hp, r0, a->j_begin + (b)*RK_NEON_NR)
     RK_NEON_TILES(NB, nb, a->reverse, RK_GRU_TILE1_);
 #undef RK_GRU_TILE1_
 }
 
 /* Pass 2 (lbr=0) of rows r0..r0+MR-1 (scratch rows rh) x the NB blocks
  * from unit j0. */
-RK_NEON_INLINE void gru_tile2(const int MR, const int NB, const rnnkit_step_args *a,
+RK_NEON_INLINE void gru_tile2(const int MR, const int NB, const int STD, const rnnkit_step_args *a,
                               const float *const *rh, int64_t r0, int64_t j0) {
     const int64_t H = a->h, K = a->k;
     const float *pn[4];
@@ -98,7 +99,8 @@ RK_NEON_INLINE void gru_tile2(const int MR, const int NB, const rnnkit_step_args
                 int64_t j = j0 + b * RK_NEON_NR + 4 * q, cnt = a->j_end - j;
                 if (cnt <= 0) break;
                 float32x4_t zg = rk_ld_part(ho + j, cnt);
-                float32x4_t ng = rk_tanh_f32x4(
+                float32x4_t ng = RK_ACT(
+                    STD, a, 1, rk_tanh_f32x4,
                     rk_clip(vaddq_f32(rk_ld_part(xp + 2 * H + j, cnt),
                                       accn[(r * NB + b) * 2 + q]),
                             a->clip));
@@ -109,35 +111,44 @@ RK_NEON_INLINE void gru_tile2(const int MR, const int NB, const rnnkit_step_args
     }
 }
 
-RK_NEON_INLINE void gru_pass2(const int MR, const rnnkit_step_args *a, int64_t r0) {
+RK_NEON_INLINE void gru_pass2(const int MR, const int STD, const rnnkit_step_args *a, int64_t r0) {
     const int NB = MR == 1 ? 4 : 2; /* MR*NB*2 chains */
     const float *rh[4];
     for (int r = 0; r < MR; r++) rh[r] = a->scratch + (size_t)(r0 + r) * (size_t)a->k;
     const int64_t nb = rk_blocks(a);
-#define RK_GRU_TILE2_(nbk, b) gru_tile2(MR, nbk, a, rh, r0, a->j_begin + (b)*RK_NEON_NR)
+#define RK_GRU_TILE2_(nbk, b) gru_tile2(MR, nbk, STD, a, rh, r0, a->j_begin + (b)*RK_NEON_NR)
     RK_NEON_TILES(NB, nb, a->reverse, RK_GRU_TILE2_);
 #undef RK_GRU_TILE2_
 }
 
 /* Every row, pass 1 (lbr=1: the step) for one value of lbr. */
-RK_NEON_INLINE void gru_rows1(const int LBR, const rnnkit_step_args *a) {
+RK_NEON_INLINE void gru_rows1(const int LBR, const int STD, const rnnkit_step_args *a) {
     int64_t r = 0;
-    for (; r + 2 <= a->n; r += 2) gru_pass1(2, LBR, a, r);
-    if (r < a->n) gru_pass1(1, LBR, a, r);
+    for (; r + 2 <= a->n; r += 2) gru_pass1(2, LBR, STD, a, r);
+    if (r < a->n) gru_pass1(1, LBR, STD, a, r);
+}
+
+/* STD: the standard activations (default_act) or a->act, as a
+ * compile-time constant (RK_ACT). */
+RK_NEON_INLINE void gru_step(const int STD, const rnnkit_step_args *a) {
+    if (a->linear_before_reset) {
+        gru_rows1(1, STD, a);
+        return;
+    }
+    if (a->gru_pass != 2) gru_rows1(0, STD, a);
+    if (a->gru_pass == 1) return;
+    int64_t r = 0;
+    for (; r + 2 <= a->n; r += 2) gru_pass2(2, STD, a, r);
+    if (r < a->n) gru_pass2(1, STD, a, r);
 }
 
 void rnnkit_f32_gru_step__neon(const rnnkit_step_args *a) {
-    if (!a->default_act || a->nr != RK_NEON_NR) {
+    if (a->nr != RK_NEON_NR) {
         rnnkit_f32_gru_step__scalar(a);
         return;
     }
-    if (a->linear_before_reset) {
-        gru_rows1(1, a);
-        return;
-    }
-    if (a->gru_pass != 2) gru_rows1(0, a);
-    if (a->gru_pass == 1) return;
-    int64_t r = 0;
-    for (; r + 2 <= a->n; r += 2) gru_pass2(2, a, r);
-    if (r < a->n) gru_pass2(1, a, r);
+    if (a->default_act)
+        gru_step(1, a);
+    else
+        gru_step(0, a);
 }

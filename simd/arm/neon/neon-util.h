@@ -124,6 +124,41 @@ RK_NEON_INLINE int64_t rk_blocks(const rnnkit_step_args *a) {
         }                                                                         \
     } while (0)
 
+/* The ONNX activation a->kind (simd/kernels.h) with its alpha, beta, for
+ * the steps' non-default activations (default_act = 0), as the scalar
+ * rnnkit_act_apply (simd/scalar/act-scalar.h) within the bounds of
+ * neon-math.h, and as the x86 rnnkit_vact: sigmoid, tanh, exp as
+ * rk_sigmoid_f32x4, rk_tanh_f32x4, rk_exp_f32x4 (Elu's exp(x) - 1 has an
+ * absolute error of ~1 ULP of 1 near 0, where the scalar one has expm1f);
+ * Softplus rk_softplus_f32x4. NaN in gives NaN out: FMAX/FMIN return NaN,
+ * and every select keeps x where a comparison with NaN is false. Not
+ * inlined: one copy per kernel file, called once per vector. */
+__attribute__((noinline, unused)) static float32x4_t rk_act_f32x4(float32x4_t x,
+                                                                  const rnnkit_act *a) {
+    const float32x4_t al = vdupq_n_f32(a->alpha), be = vdupq_n_f32(a->beta);
+    const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f);
+    switch (a->kind) {
+    case RNNKIT_ACT_SIGMOID: return rk_sigmoid_f32x4(x);
+    case RNNKIT_ACT_TANH: return rk_tanh_f32x4(x);
+    case RNNKIT_ACT_RELU: return vmaxq_f32(zero, x);
+    case RNNKIT_ACT_AFFINE: return vfmaq_f32(be, al, x);
+    case RNNKIT_ACT_LEAKY_RELU: return vbslq_f32(vcltq_f32(x, zero), vmulq_f32(al, x), x);
+    case RNNKIT_ACT_THRESHOLDED_RELU: return vbslq_f32(vcleq_f32(x, al), zero, x);
+    case RNNKIT_ACT_SCALED_TANH: return vmulq_f32(al, rk_tanh_f32x4(vmulq_f32(be, x)));
+    case RNNKIT_ACT_HARD_SIGMOID: return vminq_f32(one, vmaxq_f32(zero, vfmaq_f32(be, al, x)));
+    case RNNKIT_ACT_ELU:
+        return vbslq_f32(vcltq_f32(x, zero), vmulq_f32(al, vsubq_f32(rk_exp_f32x4(x), one)), x);
+    case RNNKIT_ACT_SOFTSIGN: return vdivq_f32(x, vaddq_f32(one, vabsq_f32(x)));
+    case RNNKIT_ACT_SOFTPLUS: return rk_softplus_f32x4(x);
+    default: return x;
+    }
+}
+/* Activation i (0 f, 1 g, 2 h of simd/kernels.h) of a step: STD (a
+ * compile-time constant: each step instantiates its update for both
+ * cases, so the standard path has no test per vector) the cell's standard
+ * one DEF, else a->act[i]. */
+#define RK_ACT(STD, a, i, DEF, x) ((STD) ? DEF(x) : rk_act_f32x4((x), &(a)->act[i]))
+
 /* Clamp to [-clip, clip] when clip > 0; NaN stays NaN (FMAX/FMIN). */
 RK_NEON_INLINE float32x4_t rk_clip(float32x4_t x, float clip) {
     if (clip > 0.0f) x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-clip)), vdupq_n_f32(clip));
