@@ -84,7 +84,20 @@ typedef enum rnnkit_layout {
     RNNKIT_LAYOUT_PYTORCH = 0,
     /* ONNX RNN / LSTM / GRU operators (opset 14): tensors W, R, B, P;
      * gate order LSTM i,o,f,c and GRU z,r,h; one layer. */
-    RNNKIT_LAYOUT_ONNX = 1
+    RNNKIT_LAYOUT_ONNX = 1,
+    /* keras.layers.SimpleRNN / LSTM / GRU (optionally in Bidirectional):
+     * tensors named as layer.weights ("lstm/lstm_cell/kernel:0"; matched
+     * on the last '/' component: kernel [I, G*H], recurrent_kernel
+     * [H, G*H], bias [G*H], or [2, 3H] for a GRU with reset_after=True);
+     * names with a "backward..." component are the backward direction.
+     * Gate order LSTM i,f,c,o and GRU z,r,h; one layer. A GRU's
+     * reset_after (= linear_before_reset) comes from its bias shape.
+     * Activations as for ONNX: f = recurrent_activation, g (and h for
+     * LSTM) = activation; Keras 2's hard_sigmoid is HardSigmoid alpha 0.2
+     * beta 0.5, Keras 3's alpha 1/6 beta 0.5. I/O as PyTorch layout:
+     * x [N,T,I] with batch_major = 1 (Keras' default), y [N,T,D*H]
+     * (merge_mode "concat"), h0/hn and c0/cn [D,N,H]. */
+    RNNKIT_LAYOUT_KERAS = 2
 } rnnkit_layout;
 
 typedef enum rnnkit_direction {
@@ -144,11 +157,13 @@ typedef struct rnnkit_model_desc {
 
     /* PyTorch: bidirectional is taken from the presence of *_reverse
      * tensors; proj_size from weight_hr_l{k}; biases from bias_*.
+     * Keras: from the presence of backward_* tensors.
      * ONNX: the direction attribute (default forward). */
     rnnkit_direction direction;
 
     /* ONNX attributes (ignored for PyTorch layout, which has fixed
-     * semantics). */
+     * semantics; Keras layout takes clip, linear_before_reset (GRU
+     * without a bias) and the activations). */
     int linear_before_reset; /* GRU: 0 (ONNX default) or 1 */
     float clip;              /* > 0 clips gate pre-activations; 0 = none */
     int input_forget;        /* LSTM: couple f = 1 - i */

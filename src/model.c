@@ -261,6 +261,54 @@ static rnnkit_status build_dir(rnnkit_model *m, rk_dir_weights *d, const src_dir
 }
 
 /* ------------------------------------------------------------------ */
+/* Activation lists (ONNX and Keras layouts)                           */
+/* ------------------------------------------------------------------ */
+
+/* Activations per direction: f (RNN); f, g (GRU); f, g, h (LSTM). */
+static int acts_per_dir(const rnnkit_model *m) {
+    return m->cell == RNNKIT_CELL_LSTM ? 3 : (m->cell == RNNKIT_CELL_GRU ? 2 : 1);
+}
+
+/* desc's activation list: none, one direction's (used for every
+ * direction), or every direction's. */
+static rnnkit_status check_acts(const rnnkit_model *m, const rnnkit_model_desc *desc, int64_t D,
+                                const char *layout) {
+    const int per_dir = acts_per_dir(m), na = desc->num_activations;
+    if (na != 0 && na != per_dir * D && na != per_dir)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                        "%d activations given; a %s %s with %lld direction(s) takes %lld (or %d for "
+                        "every direction)",
+                        na, layout, m->cell == RNNKIT_CELL_LSTM ? "LSTM" : m->cell == RNNKIT_CELL_GRU ? "GRU" : "RNN",
+                        (long long)D, (long long)(per_dir * D), per_dir);
+    for (int i = 0; i < na; i++)
+        if ((int)desc->activations[i].kind < 0 || desc->activations[i].kind > RNNKIT_ACTIVATION_SOFTPLUS)
+            return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "activations[%d] has unknown kind %d", i,
+                            (int)desc->activations[i].kind);
+    return RNNKIT_STATUS_OK;
+}
+
+/* Direction d's f, g, h: from desc (checked by check_acts), else the
+ * cell's standard ones. */
+static void dir_acts(const rnnkit_model *m, const rnnkit_model_desc *desc, int64_t D, int64_t d,
+                     rnnkit_act acts[3]) {
+    const int per_dir = acts_per_dir(m), na = desc->num_activations;
+    const int base = na == per_dir * D ? (int)d * per_dir : 0;
+    for (int i = 0; i < 3; i++) {
+        if (na && i < per_dir) {
+            acts[i].kind = (int)desc->activations[base + i].kind;
+            acts[i].alpha = desc->activations[base + i].alpha;
+            acts[i].beta = desc->activations[base + i].beta;
+        } else {
+            int kind = i == 0 && m->cell != RNNKIT_CELL_RNN_TANH && m->cell != RNNKIT_CELL_RNN_RELU
+                           ? RNNKIT_ACT_SIGMOID
+                           : RNNKIT_ACT_TANH;
+            if (i == 0 && m->cell == RNNKIT_CELL_RNN_RELU) kind = RNNKIT_ACT_RELU;
+            acts[i] = (rnnkit_act){kind, 0, 0};
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* PyTorch layout                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -477,17 +525,7 @@ static rnnkit_status create_onnx(rnnkit_model *m, const rnnkit_model_desc *desc,
     if (desc->onnx_layout != 0 && desc->onnx_layout != 1)
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "onnx_layout is %d (0 or 1 allowed)",
                         desc->onnx_layout);
-    const int per_dir = m->cell == RNNKIT_CELL_LSTM ? 3 : (m->cell == RNNKIT_CELL_GRU ? 2 : 1);
-    int na = desc->num_activations;
-    if (na != 0 && na != per_dir * D && na != per_dir)
-        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
-                        "%d activations given; an ONNX %s with %lld direction(s) takes %lld",
-                        na, m->cell == RNNKIT_CELL_LSTM ? "LSTM" : m->cell == RNNKIT_CELL_GRU ? "GRU" : "RNN",
-                        (long long)D, (long long)(per_dir * D));
-    for (int i = 0; i < na; i++)
-        if ((int)desc->activations[i].kind < 0 || desc->activations[i].kind > RNNKIT_ACTIVATION_SOFTPLUS)
-            return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "activations[%d] has unknown kind %d", i,
-                            (int)desc->activations[i].kind);
+    if ((st = check_acts(m, desc, D, "ONNX"))) return st;
 
     m->num_layers = 1;
     m->num_dirs = D;
@@ -516,20 +554,7 @@ static rnnkit_status create_onnx(rnnkit_model *m, const rnnkit_model_desc *desc,
     if (!m->w) return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "out of memory");
     for (int64_t d = 0; d < D; d++) {
         rnnkit_act acts[3];
-        const int base = na == per_dir * D ? (int)d * per_dir : 0;
-        for (int i = 0; i < 3; i++) {
-            if (na && i < per_dir) {
-                acts[i].kind = (int)desc->activations[base + i].kind;
-                acts[i].alpha = desc->activations[base + i].alpha;
-                acts[i].beta = desc->activations[base + i].beta;
-            } else {
-                int kind = i == 0 && m->cell != RNNKIT_CELL_RNN_TANH && m->cell != RNNKIT_CELL_RNN_RELU
-                               ? RNNKIT_ACT_SIGMOID
-                               : RNNKIT_ACT_TANH;
-                if (i == 0 && m->cell == RNNKIT_CELL_RNN_RELU) kind = RNNKIT_ACT_RELU;
-                acts[i] = (rnnkit_act){kind, 0, 0};
-            }
-        }
+        dir_acts(m, desc, D, d, acts);
         src_dir sd;
         sd.w_ih = W->data + (size_t)d * (size_t)(G * H * I);
         sd.w_hh = R->data + (size_t)d * (size_t)(G * H * H);
@@ -547,6 +572,205 @@ static rnnkit_status create_onnx(rnnkit_model *m, const rnnkit_model_desc *desc,
     return RNNKIT_STATUS_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* Keras layout                                                        */
+/* ------------------------------------------------------------------ */
+/*
+ * keras.layers.LSTM / GRU / SimpleRNN weights as layer.weights names them:
+ * kernel [I, G*H], recurrent_kernel [H, G*H], bias [G*H] (GRU with
+ * reset_after=True: [2, 3H], input bias then recurrent bias). Gate
+ * blocks along the last axis: LSTM i, f, c, o (the canonical order);
+ * GRU z, r, h. A name is matched on its last '/'-separated component,
+ * without a ":0"-style suffix ("lstm/lstm_cell/kernel:0",
+ * "bidirectional/backward_lstm/lstm_cell/bias"); a name with a component
+ * starting with "backward" is the backward direction of a Bidirectional
+ * wrapper (then every tensor must exist for both directions).
+ */
+enum { KS_KERNEL, KS_RECURRENT, KS_BIAS, KS_KINDS };
+static const char *const ks_names[KS_KINDS] = {"kernel", "recurrent_kernel", "bias"};
+
+/* Kind of a Keras weight name (-1: none) and whether it is backward. */
+static int ks_parse(const char *name, int *backward) {
+    const char *leaf = name;
+    *backward = 0;
+    for (const char *p = name;; p++) {
+        if (p == name || p[-1] == '/') {
+            if (strncmp(p, "backward", 8) == 0) *backward = 1;
+            leaf = p;
+        }
+        if (!*p) break;
+    }
+    size_t len = strlen(leaf);
+    const char *colon = strrchr(leaf, ':');
+    if (colon) {
+        const char *q = colon + 1;
+        int digits = *q != '\0';
+        for (; *q; q++) digits &= *q >= '0' && *q <= '9';
+        if (digits) len = (size_t)(colon - leaf);
+    }
+    for (int k = 0; k < KS_KINDS; k++)
+        if (strlen(ks_names[k]) == len && strncmp(leaf, ks_names[k], len) == 0) return k;
+    return -1;
+}
+
+/* dst[r][c] = src[c][r]: src rows x cols, dst cols x rows. */
+static void transpose(const float *src, int64_t rows, int64_t cols, float *dst) {
+    enum { TB = 32 };
+    for (int64_t r0 = 0; r0 < rows; r0 += TB)
+        for (int64_t c0 = 0; c0 < cols; c0 += TB)
+            for (int64_t r = r0; r < rows && r < r0 + TB; r++)
+                for (int64_t c = c0; c < cols && c < c0 + TB; c++)
+                    dst[(size_t)c * (size_t)rows + (size_t)r] = src[(size_t)r * (size_t)cols + (size_t)c];
+}
+
+static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc,
+                                  const rnnkit_tensor *t, size_t nt) {
+    const rnnkit_tensor *ts[2][KS_KINDS] = {{NULL}};
+    for (size_t i = 0; i < nt; i++) {
+        int back;
+        int k = ks_parse(t[i].name, &back);
+        if (k < 0)
+            return rk_error(RNNKIT_STATUS_MISSING_TENSOR,
+                            "unknown tensor '%s' for a Keras-layout model (expected names ending in "
+                            "kernel, recurrent_kernel or bias, e.g. 'lstm/lstm_cell/kernel:0')",
+                            t[i].name);
+        if (ts[back][k])
+            return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                            "tensors '%s' and '%s' are both the %s%s", ts[back][k]->name, t[i].name,
+                            back ? "backward " : "", ks_names[k]);
+        ts[back][k] = &t[i];
+    }
+    const int bidir = ts[1][0] || ts[1][1] || ts[1][2];
+    const int64_t D = bidir ? 2 : 1, G = m->gates;
+    if (desc->direction == RNNKIT_DIRECTION_REVERSE)
+        return rk_error(RNNKIT_STATUS_UNSUPPORTED,
+                        "Keras-layout models are forward or bidirectional (go_backwards=True is "
+                        "not supported)");
+    if (desc->direction == RNNKIT_DIRECTION_BIDIRECTIONAL && !bidir)
+        return rk_error(RNNKIT_STATUS_MISSING_TENSOR,
+                        "desc.direction is bidirectional but no tensor is named backward_*");
+    if (desc->num_layers && desc->num_layers != 1)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                        "Keras-layout models are one layer, desc.num_layers is %lld",
+                        (long long)desc->num_layers);
+    for (int64_t d = 0; d < D; d++) {
+        const char *dn = d ? "backward " : "";
+        if (!ts[d][KS_KERNEL])
+            return rk_error(RNNKIT_STATUS_MISSING_TENSOR, "missing the %skernel tensor", dn);
+        if (!ts[d][KS_RECURRENT])
+            return rk_error(RNNKIT_STATUS_MISSING_TENSOR, "missing the %srecurrent_kernel tensor", dn);
+    }
+    if (bidir && !ts[0][KS_BIAS] != !ts[1][KS_BIAS])
+        return rk_error(RNNKIT_STATUS_MISSING_TENSOR, "only the %s direction has a bias tensor",
+                        ts[0][KS_BIAS] ? "forward" : "backward");
+    const rnnkit_tensor *R0 = ts[0][KS_RECURRENT], *K0 = ts[0][KS_KERNEL];
+    if (R0->ndim != 2 || R0->shape[1] != G * R0->shape[0])
+        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH,
+                        "tensor '%s' must be 2-D [units, %lld*units] (recurrent_kernel of a %s)",
+                        R0->name, (long long)G,
+                        m->cell == RNNKIT_CELL_LSTM ? "LSTM" : m->cell == RNNKIT_CELL_GRU ? "GRU" : "SimpleRNN");
+    const int64_t H = R0->shape[0];
+    if (K0->ndim != 2)
+        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "tensor '%s' must be 2-D [input_size, %lld]",
+                        K0->name, (long long)(G * H));
+    const int64_t I = K0->shape[0];
+    if (desc->hidden_size && desc->hidden_size != H)
+        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.hidden_size is %lld but tensor '%s' gives %lld",
+                        (long long)desc->hidden_size, R0->name, (long long)H);
+    if (desc->input_size && desc->input_size != I)
+        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.input_size is %lld but tensor '%s' gives %lld",
+                        (long long)desc->input_size, K0->name, (long long)I);
+    /* GRU: reset_after from the bias shape ([2, 3H]: True), else from
+     * desc.linear_before_reset. */
+    if (desc->linear_before_reset != 0 && desc->linear_before_reset != 1)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "linear_before_reset is %d (0 or 1 allowed)",
+                        desc->linear_before_reset);
+    int lbr = m->cell == RNNKIT_CELL_GRU ? desc->linear_before_reset : 0;
+    const rnnkit_tensor *B0 = ts[0][KS_BIAS];
+    if (m->cell == RNNKIT_CELL_GRU && B0) {
+        if (B0->ndim == 2) lbr = 1;
+        else if (desc->linear_before_reset)
+            return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH,
+                            "desc.linear_before_reset is 1 (reset_after=True) but bias '%s' is 1-D; "
+                            "a reset_after GRU has a [2, %lld] bias",
+                            B0->name, (long long)(3 * H));
+    }
+    rnnkit_status st;
+    for (int64_t d = 0; d < D; d++) {
+        int64_t sK[2] = {I, G * H}, sR[2] = {H, G * H}, sB1[1] = {G * H}, sB2[2] = {2, G * H};
+        if ((st = check_shape(ts[d][KS_KERNEL], ts[d][KS_KERNEL]->name, 2, sK))) return st;
+        if ((st = check_shape(ts[d][KS_RECURRENT], ts[d][KS_RECURRENT]->name, 2, sR))) return st;
+        if (ts[d][KS_BIAS] &&
+            (st = lbr && m->cell == RNNKIT_CELL_GRU ? check_shape(ts[d][KS_BIAS], ts[d][KS_BIAS]->name, 2, sB2)
+                                                    : check_shape(ts[d][KS_BIAS], ts[d][KS_BIAS]->name, 1, sB1)))
+            return st;
+    }
+    if (!(desc->clip >= 0.0f))
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "desc.clip is %g; it must be >= 0 (0 = no clip)",
+                        (double)desc->clip);
+    if (desc->input_forget)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "input_forget is not a Keras option");
+    if (desc->onnx_layout)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                        "onnx_layout is %d; Keras-layout models take batch_major per call",
+                        desc->onnx_layout);
+    if ((st = check_acts(m, desc, D, "Keras"))) return st;
+
+    m->num_layers = 1;
+    m->num_dirs = D;
+    m->direction = bidir ? RNNKIT_DIRECTION_BIDIRECTIONAL : RNNKIT_DIRECTION_FORWARD;
+    m->input_size = I;
+    m->hidden_size = H;
+    m->out_size = H;
+    m->proj_size = 0;
+    m->has_bias = B0 != NULL;
+    m->has_peep = 0;
+    m->linear_before_reset = lbr;
+    m->input_forget = 0;
+    m->clip = desc->clip;
+    m->onnx_layout = 0;
+
+    /* Keras gate orders: LSTM i,f,c,o (canonical); GRU z,r,h. */
+    layout_map map = {{0, 1, 2, 3}, {0, 1, 2}};
+    if (m->cell == RNNKIT_CELL_GRU) {
+        layout_map g = {{1, 0, 2, 0}, {0, 1, 2}};
+        map = g;
+    }
+    m->w = rk_calloc((size_t)D, sizeof(rk_dir_weights));
+    float *w_ih = rk_alloc(sizeof(float) * (size_t)(G * H) * (size_t)I);
+    float *w_hh = rk_alloc(sizeof(float) * (size_t)(G * H) * (size_t)H);
+    if (!m->w || !w_ih || !w_hh) {
+        rk_free(w_ih);
+        rk_free(w_hh);
+        return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "out of memory");
+    }
+    st = RNNKIT_STATUS_OK;
+    for (int64_t d = 0; d < D && st == RNNKIT_STATUS_OK; d++) {
+        rnnkit_act acts[3];
+        dir_acts(m, desc, D, d, acts);
+        /* Keras multiplies x [N, I] by kernel [I, G*H]: the canonical
+         * [G*H, I] rows are its columns. */
+        transpose(ts[d][KS_KERNEL]->data, I, G * H, w_ih);
+        transpose(ts[d][KS_RECURRENT]->data, H, G * H, w_hh);
+        const rnnkit_tensor *B = ts[d][KS_BIAS];
+        src_dir sd;
+        sd.w_ih = w_ih;
+        sd.w_hh = w_hh;
+        sd.b_ih = B ? B->data : NULL;
+        sd.b_hh = B && B->ndim == 2 ? B->data + (size_t)(G * H) : NULL;
+        sd.w_hr = NULL;
+        sd.peep = NULL;
+        /* A SimpleRNN whose activation is Relu runs the relu kernels. */
+        rnnkit_cell saved = m->cell;
+        if (m->cell == RNNKIT_CELL_RNN_TANH && acts[0].kind == RNNKIT_ACT_RELU) m->cell = RNNKIT_CELL_RNN_RELU;
+        st = build_dir(m, &m->w[d], &sd, &map, I, acts);
+        m->cell = saved;
+    }
+    rk_free(w_ih);
+    rk_free(w_hh);
+    return st;
+}
+
 rnnkit_status rnnkit_model_create(const rnnkit_model_desc *desc, const rnnkit_tensor *tensors,
                                   size_t num_tensors, rnnkit_model **out) {
     rk_clear_error();
@@ -554,7 +778,8 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_desc *desc, const rnnkit_te
     if (!desc) return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_model_create: desc is NULL");
     if (!tensors || num_tensors == 0)
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_model_create: no tensors given");
-    if (desc->layout != RNNKIT_LAYOUT_PYTORCH && desc->layout != RNNKIT_LAYOUT_ONNX)
+    if (desc->layout != RNNKIT_LAYOUT_PYTORCH && desc->layout != RNNKIT_LAYOUT_ONNX &&
+        desc->layout != RNNKIT_LAYOUT_KERAS)
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "desc.layout %d is not a valid layout", (int)desc->layout);
     if (desc->cell < RNNKIT_CELL_RNN_TANH || desc->cell > RNNKIT_CELL_GRU)
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "desc.cell %d is not a valid cell", (int)desc->cell);
@@ -576,7 +801,8 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_desc *desc, const rnnkit_te
     m->gates = desc->cell == RNNKIT_CELL_LSTM ? 4 : (desc->cell == RNNKIT_CELL_GRU ? 3 : 1);
     m->k = rk_kernels_active();
     rnnkit_status st = desc->layout == RNNKIT_LAYOUT_PYTORCH ? create_pytorch(m, desc, tensors, num_tensors)
-                                                              : create_onnx(m, desc, tensors, num_tensors);
+                       : desc->layout == RNNKIT_LAYOUT_ONNX ? create_onnx(m, desc, tensors, num_tensors)
+                                                            : create_keras(m, desc, tensors, num_tensors);
     if (st != RNNKIT_STATUS_OK) {
         rnnkit_model_destroy(m);
         return st;

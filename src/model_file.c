@@ -11,6 +11,13 @@
  *   "activations", "activation_alpha", "activation_beta", "onnx_layout",
  *   "hidden_size", "input_size". Tensors W, R, B, P.
  *
+ *   Keras layout ("layout" = "keras"): "cell" = simple_rnn | lstm | gru;
+ *   optional "reset_after" (GRU without a bias; with one its shape says),
+ *   "clip", "activations", "activation_alpha", "activation_beta" (as for
+ *   ONNX: recurrent_activation then activation), "hidden_size",
+ *   "input_size". Tensors named as the layer's weights
+ *   ("lstm/lstm_cell/kernel:0", "bidirectional/backward_gru/gru_cell/bias").
+ *
  * Other metadata keys are ignored (torch's save_file adds "format": "pt").
  * Every bad value is an error naming the file, the key and the value. */
 #include "model_file.h"
@@ -154,6 +161,21 @@ static rnnkit_status parse_activations(const char *what, const char *v, rnnkit_m
     return RNNKIT_STATUS_OK;
 }
 
+static rnnkit_status meta_activations(const char *what, const rk_st_file *f, rnnkit_model_desc *d);
+
+/* "clip" (ONNX and Keras). */
+static rnnkit_status meta_clip(const char *what, const rk_st_file *f, rnnkit_model_desc *d) {
+    const char *v = rk_st_meta_get(f, "clip");
+    if (v) {
+        const char *end;
+        float c;
+        if (!parse_f32(v, &end, &c) || *end || c < 0.0f)
+            return bad(what, "clip", v, "a finite number >= 0");
+        d->clip = c;
+    }
+    return RNNKIT_STATUS_OK;
+}
+
 static rnnkit_status onnx_desc(const char *what, const rk_st_file *f, rnnkit_model_desc *d) {
     rnnkit_status s;
     const char *v = rk_st_meta_get(f, "cell");
@@ -179,13 +201,14 @@ static rnnkit_status onnx_desc(const char *what, const rk_st_file *f, rnnkit_mod
     if ((s = get_bool(what, f, "onnx_layout", &d->onnx_layout)) != RNNKIT_STATUS_OK) return s;
     if ((s = get_size(what, f, "hidden_size", &d->hidden_size)) != RNNKIT_STATUS_OK) return s;
     if ((s = get_size(what, f, "input_size", &d->input_size)) != RNNKIT_STATUS_OK) return s;
-    if ((v = rk_st_meta_get(f, "clip")) != NULL) {
-        const char *end;
-        float c;
-        if (!parse_f32(v, &end, &c) || *end || c < 0.0f)
-            return bad(what, "clip", v, "a finite number >= 0");
-        d->clip = c;
-    }
+    if ((s = meta_clip(what, f, d)) != RNNKIT_STATUS_OK) return s;
+    return meta_activations(what, f, d);
+}
+
+/* "activations", "activation_alpha", "activation_beta" (ONNX and Keras). */
+static rnnkit_status meta_activations(const char *what, const rk_st_file *f, rnnkit_model_desc *d) {
+    rnnkit_status s;
+    const char *v;
     if ((v = rk_st_meta_get(f, "activations")) != NULL) {
         if ((s = parse_activations(what, v, d)) != RNNKIT_STATUS_OK) return s;
     }
@@ -204,6 +227,25 @@ static rnnkit_status onnx_desc(const char *what, const rk_st_file *f, rnnkit_mod
                         what);
     assign_alpha_beta(d->activations, d->num_activations, alpha, na, beta, nb);
     return RNNKIT_STATUS_OK;
+}
+
+static rnnkit_status keras_desc(const char *what, const rk_st_file *f, rnnkit_model_desc *d) {
+    rnnkit_status s;
+    const char *v = rk_st_meta_get(f, "cell");
+    d->layout = RNNKIT_LAYOUT_KERAS;
+    if (!v)
+        return rk_error(RNNKIT_STATUS_FORMAT_ERROR,
+                        "%s: __metadata__ has no \"cell\" (simple_rnn, lstm or gru for layout keras)",
+                        what);
+    if (strcmp(v, "simple_rnn") == 0) d->cell = RNNKIT_CELL_RNN_TANH;
+    else if (strcmp(v, "lstm") == 0) d->cell = RNNKIT_CELL_LSTM;
+    else if (strcmp(v, "gru") == 0) d->cell = RNNKIT_CELL_GRU;
+    else return bad(what, "cell", v, "simple_rnn, lstm or gru (layout keras)");
+    if ((s = get_bool(what, f, "reset_after", &d->linear_before_reset)) != RNNKIT_STATUS_OK) return s;
+    if ((s = get_size(what, f, "hidden_size", &d->hidden_size)) != RNNKIT_STATUS_OK) return s;
+    if ((s = get_size(what, f, "input_size", &d->input_size)) != RNNKIT_STATUS_OK) return s;
+    if ((s = meta_clip(what, f, d)) != RNNKIT_STATUS_OK) return s;
+    return meta_activations(what, f, d);
 }
 
 static rnnkit_status pytorch_desc(const char *what, const rk_st_file *f, rnnkit_model_desc *d) {
@@ -254,8 +296,11 @@ rnnkit_status rk_model_from_st(const rk_st_file *f, const char *what, rnnkit_mod
     } else if (strcmp(layout, "onnx") == 0) {
         onnx = 1;
         s = onnx_desc(what, f, &d);
+    } else if (strcmp(layout, "keras") == 0) {
+        onnx = 1; /* no prefix stripping: names are matched on their last component */
+        s = keras_desc(what, f, &d);
     } else {
-        s = bad(what, "layout", layout, "pytorch or onnx");
+        s = bad(what, "layout", layout, "pytorch, onnx or keras");
     }
     if (s != RNNKIT_STATUS_OK) return s;
     if (f->num_tensors == 0)

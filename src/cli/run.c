@@ -24,6 +24,8 @@ static const char run_usage[] =
     "  PyTorch models: Y [T,N,D*P]; H0/HN [L*D,N,P]; C0/CN [L*D,N,H]\n"
     "  ONNX models:    Y [T,D,N,H]; H0/HN/C0/CN [D,N,H]\n"
     "                  (onnx_layout 1: X [N,T,I], Y [N,T,D,H], states [N,D,H])\n"
+    "  Keras models:   always batch-major: X [N,T,I], Y [N,T,D*H];\n"
+    "                  H0/HN/C0/CN [D,N,H]\n"
     "\n"
     "options:\n"
     "  --weights FILE   model (.safetensors)\n"
@@ -223,9 +225,10 @@ static int run(const run_opts *o, run_ctx *c) {
     rnnkit_model_info mi;
     if ((s = rnnkit_model_get_info(c->model, &mi)) != RNNKIT_STATUS_OK) return cli_lib_error(o->weights, s);
     const int onnx = mi.layout == RNNKIT_LAYOUT_ONNX, lstm = mi.cell == RNNKIT_CELL_LSTM;
+    const int keras = mi.layout == RNNKIT_LAYOUT_KERAS;
     if ((o->c0 || o->cn) && !lstm)
         return cli_error(CLI_EXIT_USAGE, o->c0 ? "--c0" : "--cn", "only LSTM models have a cell state");
-    int bm = o->batch_major;
+    int bm = o->batch_major || keras; /* Keras tensors are batch-major */
     if (onnx) {
         int model_bm = mi.onnx_layout;
         if (bm && !model_bm)
@@ -282,7 +285,7 @@ static int run(const run_opts *o, run_ctx *c) {
         shape_str(xs, sizeof xs, 3, c->x.shape);
         shape_str(ys, sizeof ys, y.ndim, y.shape);
         printf("model %s: %s %s, %lld layer(s), %lld direction(s), input %lld, hidden %lld, isa %s\n",
-               o->weights, cells[mi.cell], onnx ? "onnx" : "pytorch", (long long)L, (long long)D,
+               o->weights, cells[mi.cell], onnx ? "onnx" : keras ? "keras" : "pytorch", (long long)L, (long long)D,
                (long long)I, (long long)H, mi.isa);
         printf("x %s -> y %s in %.3f ms (%d threads)\n", xs, ys, ms,
                threads ? threads : rnnkit_get_num_threads());
