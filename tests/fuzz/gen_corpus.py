@@ -112,3 +112,17 @@ put("model", "onnx_rnn.safetensors",
     st([("W", rs.randn(1, H, I)), ("R", rs.randn(1, H, H))], {"layout": "onnx", "cell": "rnn"}))
 put("model", "bad_cell.safetensors",
     st([("weight_ih_l0", rs.randn(2, 3)), ("weight_hh_l0", rs.randn(2, 2))], {"cell": "lstmx"}))
+# Keras layout (layer.weights names; GRU reset_after from the bias shape)
+put("model", "keras_lstm_bidir.safetensors",
+    st([(f"bidirectional/{d}_lstm/lstm_cell/{n}:0", rs.randn(*s) * .3)
+        for d in ("forward", "backward")
+        for n, s in (("kernel", (I, 4 * H)), ("recurrent_kernel", (H, 4 * H)), ("bias", (4 * H,)))],
+       {"layout": "keras", "cell": "lstm"}))
+put("model", "keras_gru_reset_after.safetensors",
+    st([("gru/gru_cell/kernel", rs.randn(I, 3 * H)), ("gru/gru_cell/recurrent_kernel", rs.randn(H, 3 * H)),
+        ("gru/gru_cell/bias", rs.randn(2, 3 * H))],
+       {"layout": "keras", "cell": "gru", "activations": "HardSigmoid,Tanh", "activation_alpha": "0.2",
+        "activation_beta": "0.5"}))
+put("model", "keras_simple_rnn.safetensors",
+    st([("kernel", rs.randn(I, H)), ("recurrent_kernel", rs.randn(H, H))],
+       {"layout": "keras", "cell": "simple_rnn", "hidden_size": "2"}))
