@@ -215,7 +215,8 @@ void step_args(benchmark::internal::Benchmark *b) {
 }
 
 // ------------------------------------------------------------------ unary
-void bm_unary(benchmark::State &st, const char *isa, rnnkit_unary_fn *fn) {
+// An elementwise kernel over n floats in [-8, 8): apply(n, x, y).
+template <class F> void run_elementwise(benchmark::State &st, const char *isa, F apply) {
     const rnnkit_kernels *t = table_or_skip(st, isa);
     if (!t) return;
     const int64_t n = st.range(0);
@@ -223,7 +224,7 @@ void bm_unary(benchmark::State &st, const char *isa, rnnkit_unary_fn *fn) {
     rkb::fill_buf(x, -8.0f, 8.0f, 21);
     rkb::LoopTimer timer;
     for (auto _ : st) {
-        fn(n, x.data(), y.data());
+        apply(n, x.data(), y.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
@@ -232,21 +233,12 @@ void bm_unary(benchmark::State &st, const char *isa, rnnkit_unary_fn *fn) {
     set_bytes(r, 8.0 * (double)n, 8.0 * (double)n);
 }
 
+void bm_unary(benchmark::State &st, const char *isa, rnnkit_unary_fn *fn) {
+    run_elementwise(st, isa, fn);
+}
+
 void bm_act(benchmark::State &st, const char *isa, rnnkit_act_fn *fn, rnnkit_act act) {
-    const rnnkit_kernels *t = table_or_skip(st, isa);
-    if (!t) return;
-    const int64_t n = st.range(0);
-    Buf x((size_t)n), y((size_t)n);
-    rkb::fill_buf(x, -8.0f, 8.0f, 21);
-    rkb::LoopTimer timer;
-    for (auto _ : st) {
-        fn(n, x.data(), y.data(), &act);
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
-    rkb::Rates r(st, timer);
-    r.rate("elem/s", (double)n);
-    set_bytes(r, 8.0 * (double)n, 8.0 * (double)n);
+    run_elementwise(st, isa, [&](int64_t n, const float *x, float *y) { fn(n, x, y, &act); });
 }
 
 void unary_args(benchmark::internal::Benchmark *b) {

@@ -260,6 +260,19 @@ static rnnkit_status build_dir(rnnkit_model *m, rk_dir_weights *d, const src_dir
     return RNNKIT_STATUS_OK;
 }
 
+/* desc.hidden_size / input_size, when set, against what the tensors
+ * (named hfrom, ifrom) give. */
+static rnnkit_status check_desc_sizes(const rnnkit_model_desc *desc, int64_t H, const char *hfrom,
+                                      int64_t I, const char *ifrom) {
+    if (desc->hidden_size && desc->hidden_size != H)
+        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.hidden_size is %lld but tensor '%s' gives %lld",
+                        (long long)desc->hidden_size, hfrom, (long long)H);
+    if (desc->input_size && desc->input_size != I)
+        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.input_size is %lld but tensor '%s' gives %lld",
+                        (long long)desc->input_size, ifrom, (long long)I);
+    return RNNKIT_STATUS_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Activation lists (ONNX and Keras layouts)                           */
 /* ------------------------------------------------------------------ */
@@ -412,12 +425,8 @@ static rnnkit_status create_pytorch(rnnkit_model *m, const rnnkit_model_desc *de
     const int64_t P = slot[0][0][PT_W_HR] ? (slot[0][0][PT_W_HR]->ndim == 2 ? slot[0][0][PT_W_HR]->shape[0] : -1) : H;
     const int64_t I = ih0->shape[1];
     if (P <= 0) return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "tensor '%s' must be 2-D", slot[0][0][PT_W_HR]->name);
-    if (desc->hidden_size && desc->hidden_size != H)
-        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.hidden_size is %lld but '%s' gives %lld",
-                        (long long)desc->hidden_size, hh0->name, (long long)H);
-    if (desc->input_size && desc->input_size != I)
-        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.input_size is %lld but '%s' gives %lld",
-                        (long long)desc->input_size, ih0->name, (long long)I);
+    rnnkit_status sz = check_desc_sizes(desc, H, hh0->name, I, ih0->name);
+    if (sz) return sz;
     m->num_layers = L;
     m->num_dirs = D;
     m->direction = D == 2 ? RNNKIT_DIRECTION_BIDIRECTIONAL : RNNKIT_DIRECTION_FORWARD;
@@ -502,14 +511,9 @@ static rnnkit_status create_onnx(rnnkit_model *m, const rnnkit_model_desc *desc,
         return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH,
                         "tensor 'W' must be 3-D [num_directions, %lld*hidden_size, input_size]", (long long)G);
     const int64_t I = W->shape[2];
-    if (desc->hidden_size && desc->hidden_size != H)
-        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.hidden_size is %lld but tensor 'R' gives %lld",
-                        (long long)desc->hidden_size, (long long)H);
-    if (desc->input_size && desc->input_size != I)
-        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.input_size is %lld but tensor 'W' gives %lld",
-                        (long long)desc->input_size, (long long)I);
+    rnnkit_status st = check_desc_sizes(desc, H, "R", I, "W");
+    if (st) return st;
     int64_t sW[3] = {D, G * H, I}, sR[3] = {D, G * H, H}, sB[2] = {D, 2 * G * H}, sP[2] = {D, 3 * H};
-    rnnkit_status st;
     if ((st = check_shape(W, "W", 3, sW))) return st;
     if ((st = check_shape(R, "R", 3, sR))) return st;
     if (B && (st = check_shape(B, "B", 2, sB))) return st;
@@ -674,12 +678,8 @@ static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc
         return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "tensor '%s' must be 2-D [input_size, %lld]",
                         K0->name, (long long)(G * H));
     const int64_t I = K0->shape[0];
-    if (desc->hidden_size && desc->hidden_size != H)
-        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.hidden_size is %lld but tensor '%s' gives %lld",
-                        (long long)desc->hidden_size, R0->name, (long long)H);
-    if (desc->input_size && desc->input_size != I)
-        return rk_error(RNNKIT_STATUS_SHAPE_MISMATCH, "desc.input_size is %lld but tensor '%s' gives %lld",
-                        (long long)desc->input_size, K0->name, (long long)I);
+    rnnkit_status st = check_desc_sizes(desc, H, R0->name, I, K0->name);
+    if (st) return st;
     /* GRU: reset_after from the bias shape ([2, 3H]: True), else from
      * desc.linear_before_reset. */
     if (desc->linear_before_reset != 0 && desc->linear_before_reset != 1)
@@ -695,7 +695,6 @@ static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc
                             "a reset_after GRU has a [2, %lld] bias",
                             B0->name, (long long)(3 * H));
     }
-    rnnkit_status st;
     for (int64_t d = 0; d < D; d++) {
         int64_t sK[2] = {I, G * H}, sR[2] = {H, G * H}, sB1[1] = {G * H}, sB2[2] = {2, G * H};
         if ((st = check_shape(ts[d][KS_KERNEL], ts[d][KS_KERNEL]->name, 2, sK))) return st;

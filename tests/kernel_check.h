@@ -753,6 +753,18 @@ KC_UNUSED static int kc_run_split_steps(const char *isa, const char *field, rnnk
 
 /* The step grid: every 2nd (h, k) with cycling options and sub-ranges,
  * every option set on shapes with a tail block, then large shapes. */
+/* Activation set i of KC_ACT_SETS for the steps' f, g, h: over the sets
+ * every ONNX kind (Softplus, 10, included) appears once in each position,
+ * each with its own alpha and beta. */
+#define KC_ACT_SETS 11
+KC_UNUSED static void kc_act_set(int i, rnnkit_act act[3]) {
+    for (int j = 0; j < 3; j++) {
+        act[j].kind = (i + 3 * j) % KC_ACT_SETS;
+        act[j].alpha = 0.4f + 0.1f * (float)((i + j) % 5);
+        act[j].beta = 0.3f + 0.2f * (float)((i + 2 * j) % 3);
+    }
+}
+
 KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_step_fn *fn,
                                   rnnkit_step_fn *ref, int nr, const kc_profile *p) {
     int is_gru = !strcmp(field, "gru_step"), is_lstm = !strcmp(field, "lstm_step");
@@ -797,14 +809,9 @@ KC_UNUSED static int kc_run_steps(const char *isa, const char *field, rnnkit_ste
      * kind in f (gates), g (candidate) and h (output) once, with its own
      * alpha and beta. */
     if (!strcmp(isa, "avx2") || !strcmp(isa, "avx512")) {
-        enum { NK = 11 }; /* every kind, Softplus (10) included */
-        for (int i = 0; i < NK; i++) {
+        for (int i = 0; i < KC_ACT_SETS; i++) {
             rnnkit_act act[3];
-            for (int j = 0; j < 3; j++) {
-                act[j].kind = (i + 3 * j) % NK;
-                act[j].alpha = 0.4f + 0.1f * (float)((i + j) % 5);
-                act[j].beta = 0.3f + 0.2f * (float)((i + 2 * j) % 3);
-            }
+            kc_act_set(i, act);
             kc_step_opts o = {0, 0, 0, 0, (i & 1) ? 0.8f : 0.0f, 0, 2 * nr + 3, act};
             if (is_lstm) o.peep = (i >> 1) & 1, o.input_forget = i == 4;
             if (is_gru) o.lbr = (i >> 1) & 1, o.bhn = (i >> 2) & 1;

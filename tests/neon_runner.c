@@ -350,14 +350,9 @@ static void run_step(const char *name, rnnkit_step_fn *fn, rnnkit_step_fn *ref) 
      * alpha and beta, mixed with clip, peepholes, input_forget and both
      * GRU variants; batch 1-4 (tails of the 2-row tiles) and 5, a tail
      * block, a unit sub-range. */
-    enum { NK = 11 };
-    for (int i = 0; i < NK; i++) {
+    for (int i = 0; i < KC_ACT_SETS; i++) {
         rnnkit_act act[3];
-        for (int j = 0; j < 3; j++) {
-            act[j].kind = (i + 3 * j) % NK;
-            act[j].alpha = 0.4f + 0.1f * (float)((i + j) % 5);
-            act[j].beta = 0.3f + 0.2f * (float)((i + 2 * j) % 3);
-        }
+        kc_act_set(i, act);
         step_case sc;
         memset(&sc, 0, sizeof sc);
         sc.cell = cell;
