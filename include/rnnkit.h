@@ -231,6 +231,8 @@ rnnkit_status rnnkit_model_get_info(const rnnkit_model *model,
  *   h0,hn [L*D,N,P]                      [D,N,H] or [N,D,H]
  *   c0,cn [L*D,N,H]                      [D,N,H] or [N,D,H]
  *
+ * Keras-layout models take the PyTorch-layout shapes with L = 1 (Keras
+ * itself is batch-major: batch_major = 1, y [N,T,D*H], states [D,N,H]).
  * For ONNX models batch_major must equal the model's onnx_layout.
  * Lengths: optional [N]; each in 1..T, and for ONNX models also 0
  * (zero outputs and zero final states). Outputs past a sequence's length
@@ -282,8 +284,8 @@ rnnkit_status rnnkit_stream_create(const rnnkit_model *model, int64_t batch,
 /* Sets the state (h0/c0 laid out as for rnnkit_forward; NULL = zeros). */
 rnnkit_status rnnkit_stream_reset(rnnkit_stream *stream, const float *h0,
                                   const float *c0);
-/* x: [steps, N, I] (sequence-major); y: [steps, N, P] for PyTorch
- * layout or [steps, 1, N, H] for ONNX layout (may be NULL). */
+/* x: [steps, N, I] (sequence-major); y: [steps, N, P] for PyTorch and
+ * Keras layouts or [steps, 1, N, H] for ONNX layout (may be NULL). */
 rnnkit_status rnnkit_stream_push(rnnkit_stream *stream, const float *x,
                                  int64_t steps, float *y);
 /* Current state, laid out as hn/cn of rnnkit_forward (either may be
