@@ -141,12 +141,8 @@ typedef struct rnnkit_kernels {
 
     rnnkit_pack_gates_fn *pack_gates;
     rnnkit_gemm_fn *gemm;
-    /* Fused steps. With default_act = 0 they handle the activation kinds
-     * in act_mask (bit 1 << kind): every table (scalar, x86, NEON) has
-     * every ONNX kind now; an ISA added without them would clear its bits.
-     * The driver calls the scalar step for a model whose activations are
-     * not all in its ISA's mask. */
-    unsigned act_mask;
+    /* Fused steps. Every ISA's steps run every ONNX activation kind: the
+     * cell's standard ones (default_act = 1), else a->act. */
     rnnkit_step_fn *rnn_tanh_step;
     rnnkit_step_fn *rnn_relu_step;
     rnnkit_step_fn *lstm_step;

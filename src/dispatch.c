@@ -111,7 +111,6 @@ static void build_tables(void) {
     rnnkit_kernels *s = &rk_tables[RK_ISA_SCALAR];
     s->isa = "scalar";
     s->row_block = 8;
-    s->act_mask = (1u << (RNNKIT_ACT_SOFTPLUS + 1)) - 1; /* every kind */
 #define RNNKIT_ISA(name_, nr_)                                                                     \
     rk_tables[isa_index(#name_)] = *s;                                                             \
     rk_tables[isa_index(#name_)].isa = #name_;                                                     \
@@ -122,8 +121,6 @@ static void build_tables(void) {
 #include "simd/kernels.inc"
 #undef RNNKIT_ISA
 #undef RNNKIT_KERNEL
-    /* Every table's steps take every activation kind (act_mask, copied
-     * from the scalar table above; simd/kernels.h). */
 }
 
 static void init_once(void) {
@@ -183,11 +180,6 @@ rnnkit_status rk_kernels_check_env(void) {
                     i < 0 ? "unknown ISA"
                           : (rk_compiled[i] ? "not supported by this CPU" : "not built into this library"),
                     list);
-}
-
-const rnnkit_kernels *rk_kernels_scalar(void) {
-    ensure_init();
-    return &rk_tables[RK_ISA_SCALAR];
 }
 
 const rnnkit_kernels *rk_kernels_for(const char *name) {

@@ -7,7 +7,6 @@
 
 /* The table new models use (forced, RNNKIT_ISA, else best). */
 const rnnkit_kernels *rk_kernels_active(void);
-const rnnkit_kernels *rk_kernels_scalar(void);
 /* RNNKIT_ISA names an ISA this CPU or build lacks (and no ISA was forced
  * through rnnkit_isa_select): an error with a message, else OK. */
 rnnkit_status rk_kernels_check_env(void);

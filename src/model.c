@@ -242,16 +242,15 @@ static rnnkit_status build_dir(rnnkit_model *m, rk_dir_weights *d, const src_dir
             memcpy(d->peep + (size_t)g * (size_t)H, s->peep + (size_t)map->peep_perm[g] * (size_t)H,
                    sizeof(float) * (size_t)H);
     }
+    /* A plain RNN (ONNX RNN, Keras SimpleRNN) whose activation is Relu
+     * runs the relu kernels. */
+    const rnnkit_cell cell =
+        m->cell == RNNKIT_CELL_RNN_TANH && acts[0].kind == RNNKIT_ACT_RELU ? RNNKIT_CELL_RNN_RELU : m->cell;
     for (int i = 0; i < 3; i++) d->act[i] = acts[i];
-    d->default_act = is_default_act(m->cell, acts);
-    /* Non-default activations: this ISA's steps if they have all of them
-     * (simd/kernels.h act_mask), else the scalar steps. */
-    const int used = m->cell == RNNKIT_CELL_LSTM ? 3 : m->cell == RNNKIT_CELL_GRU ? 2 : 1;
-    unsigned need = 0;
-    for (int i = 0; i < used; i++) need |= 1u << acts[i].kind;
-    const rnnkit_kernels *k =
-        d->default_act || (need & ~m->k->act_mask) == 0 ? m->k : rk_kernels_scalar();
-    switch (m->cell) {
+    d->default_act = is_default_act(cell, acts);
+    /* Every ISA's steps run every activation kind (default_act = 0). */
+    const rnnkit_kernels *k = m->k;
+    switch (cell) {
     case RNNKIT_CELL_RNN_TANH: d->step = k->rnn_tanh_step; break;
     case RNNKIT_CELL_RNN_RELU: d->step = k->rnn_relu_step; break;
     case RNNKIT_CELL_LSTM: d->step = k->lstm_step; break;
@@ -566,12 +565,7 @@ static rnnkit_status create_onnx(rnnkit_model *m, const rnnkit_model_desc *desc,
         sd.b_hh = B ? sd.b_ih + G * H : NULL;
         sd.w_hr = NULL;
         sd.peep = Pp ? Pp->data + (size_t)d * (size_t)(3 * H) : NULL;
-        /* A plain RNN whose activation is Relu runs the relu kernels. */
-        rnnkit_cell saved = m->cell;
-        if (m->cell == RNNKIT_CELL_RNN_TANH && acts[0].kind == RNNKIT_ACT_RELU) m->cell = RNNKIT_CELL_RNN_RELU;
-        st = build_dir(m, &m->w[d], &sd, &map, I, acts);
-        m->cell = saved;
-        if (st) return st;
+        if ((st = build_dir(m, &m->w[d], &sd, &map, I, acts))) return st;
     }
     return RNNKIT_STATUS_OK;
 }
@@ -759,11 +753,7 @@ static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc
         sd.b_hh = B && B->ndim == 2 ? B->data + (size_t)(G * H) : NULL;
         sd.w_hr = NULL;
         sd.peep = NULL;
-        /* A SimpleRNN whose activation is Relu runs the relu kernels. */
-        rnnkit_cell saved = m->cell;
-        if (m->cell == RNNKIT_CELL_RNN_TANH && acts[0].kind == RNNKIT_ACT_RELU) m->cell = RNNKIT_CELL_RNN_RELU;
         st = build_dir(m, &m->w[d], &sd, &map, I, acts);
-        m->cell = saved;
     }
     rk_free(w_ih);
     rk_free(w_hh);

@@ -1,6 +1,6 @@
 /*
- * Elementwise exp, sigmoid, tanh and any ONNX activation over n floats (y may alias x), shared by
- * f32-act-avx2.c and f32-act-avx512.c. One vector of VW floats per
+ * Elementwise exp, sigmoid, tanh and any ONNX activation over n floats
+ * (y may alias x), shared by f32-act-avx2.c and f32-act-avx512.c. One vector of VW floats per
  * iteration; the last n % VW elements use masked loads/stores, so nothing
  * is read or written past x[n-1] / y[n-1]. No alignment assumed.
  * Accuracy: simd/x86/vmath.h.
