@@ -140,16 +140,16 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const int STD, const rnnkit_step_args *a
  * a compile-time constant (simd/x86/vmath.h RNNKIT_ACT). */
 RNNKIT_VINLINE void rnnkit_gru_step(const int std_, const rnnkit_step_args *a) {
     if (a->linear_before_reset) {
-        RNNKIT_STEP_GROUPS(a, 3, a->h_prev, a->ld_h_prev, RNNKIT_GRU_LBR_COLS_,
+        RNNKIT_STEP_GROUPS(a, 2, 1, a->h_prev, a->ld_h_prev, RNNKIT_GRU_LBR_COLS_,
                            RNNKIT_GRU_LBR_UPDATE_, RNNKIT_GRU_LBR_PREF_);
         return;
     }
     assert(a->scratch);
     if (a->gru_pass != 2)
-        RNNKIT_STEP_GROUPS(a, 2, a->h_prev, a->ld_h_prev, RNNKIT_GRU_RZ_COLS_,
+        RNNKIT_STEP_GROUPS(a, 2, 0, a->h_prev, a->ld_h_prev, RNNKIT_GRU_RZ_COLS_,
                            RNNKIT_GRU_RZ_UPDATE_, RNNKIT_GRU_RZ_PREF_);
     if (a->gru_pass != 1)
-        RNNKIT_STEP_GROUPS(a, 1, a->scratch, a->k, RNNKIT_GRU_N_COLS_, RNNKIT_GRU_N_UPDATE_, RNNKIT_GRU_N_PREF_);
+        RNNKIT_STEP_GROUPS(a, 1, 0, a->scratch, a->k, RNNKIT_GRU_N_COLS_, RNNKIT_GRU_N_UPDATE_, RNNKIT_GRU_N_PREF_);
 }
 
 void RNNKIT_FN(gru_step)(const rnnkit_step_args *a) {

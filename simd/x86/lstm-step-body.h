@@ -90,7 +90,7 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const int STD, const rnnkit_step_args *a,
 /* The step with the standard activations (std_ = 1) or a->act (0), as
  * a compile-time constant (simd/x86/vmath.h RNNKIT_ACT). */
 RNNKIT_VINLINE void rnnkit_lstm_step(const int std_, const rnnkit_step_args *a) {
-    RNNKIT_STEP_GROUPS(a, 4, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_, RNNKIT_LSTM_UPDATE_,
+    RNNKIT_STEP_GROUPS(a, 4, 0, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_, RNNKIT_LSTM_UPDATE_,
                        RNNKIT_LSTM_PREF_);
 }
 

@@ -39,7 +39,7 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int MODE, const rnnkit_step_args *a,
     } while (0)
 
 RNNKIT_VINLINE void rnnkit_rnn_step(const int mode_, const rnnkit_step_args *a) {
-    RNNKIT_STEP_GROUPS(a, 1, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_UPDATE_,
+    RNNKIT_STEP_GROUPS(a, 1, 0, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_UPDATE_,
                        RNNKIT_RNN_PREF_);
 }
 

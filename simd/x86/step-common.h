@@ -14,7 +14,11 @@
  * Non-default activations (default_act = 0) go through rnnkit_vact
  * (simd/x86/vmath.h), every ONNX kind.
  *
- * RNNKIT_STEP_GROUPS(a, GC, A, LDA, COLS, UPDATE, PREF): GC columns per block;
+ * RNNKIT_STEP_GROUPS(a, GA, GB, A, LDA, COLS, UPDATE, PREF): GC = GA + GB
+ * columns per block, GA of them consecutive vectors of the block's panel
+ * of the weights (k stride GA*VW) and GB of a second panel (the GRU's n
+ * gate, linear_before_reset); batch 1-2 tiles read them through
+ * rnnkit_tile_pp_<GA><GB> (simd/x86/tile.h), one pointer per panel;
  * COLS(bb, blk, p, s) fills p[bb*GC + ..], s[..] for block blk of the
  * group; UPDATE(i0, mr, g0, nbg) does the cell update of the group's nbg
  * blocks (units g0.., block bb at g0 + bb*VW) for rows i0..i0+mr-1 from
@@ -89,8 +93,9 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
  * process: LSTM H 64 1172 -> 1086 ns, H 256 21.4 -> 18.0 us, GRU H 64
  * 797 -> 720 ns, H 256 13.7 -> 12.6 us, medians; batch 8 and 64 and
  * H 512-1024 unchanged within noise). */
-#define RNNKIT_STEP_GROUPS(a, GC, A, LDA, COLS, UPDATE, PREF)                                  \
+#define RNNKIT_STEP_GROUPS(a, GA, GB, A, LDA, COLS, UPDATE, PREF)                                  \
     do {                                                                                       \
+        enum { GC = (GA) + (GB) };                                                             \
         float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));               \
         const int64_t gnb = rnnkit_group_blocks((a)->n, (GC));                                 \
         const int64_t unb = rnnkit_update_blocks((a)->n, gnb, (GC));                           \
@@ -114,10 +119,16 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
                 for (int64_t u_ = 0; u_ < nsb_; u_++) {                                         \
                     const int64_t sb = ((a)->reverse ? nsb_ - 1 - u_ : u_) * gnb;               \
                     const int64_t nbg = nbs - sb < gnb ? nbs - sb : gnb;                       \
-                    rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                            \
-                                     (A) + (size_t)i0 * (size_t)(LDA), (LDA),                  \
-                                     p + sb * (GC), s + sb * (GC), buf + sb * (GC)*RNNKIT_VW,  \
-                                     pf_);                                                     \
+                    if (mr <= 2 && !pf_)                                                       \
+                        RNNKIT_CAT3(rnnkit_tile_pp_, GA, GB)(                                  \
+                            mr, nbg, (a)->k, (A) + (size_t)i0 * (size_t)(LDA), (LDA),          \
+                            p[sb * (GC)], (GB) ? p[sb * (GC) + (GA)] : NULL,                   \
+                            buf + sb * (GC)*RNNKIT_VW);                                        \
+                    else                                                                       \
+                        rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                        \
+                                         (A) + (size_t)i0 * (size_t)(LDA), (LDA),              \
+                                         p + sb * (GC), s + sb * (GC),                         \
+                                         buf + sb * (GC)*RNNKIT_VW, pf_);                      \
                 }                                                                              \
                 UPDATE(i0, mr, g0, nbs);                                                       \
             }                                                                                  \

@@ -79,7 +79,7 @@ static inline int rnnkit_nvmax(int64_t mr) { return mr == 1 ? 8 : (mr == 2 ? 4 :
 #define RNNKIT_PF_COLS (RNNKIT_VW * 4 >= 64 ? 1 : 64 / (RNNKIT_VW * 4))
 static inline int rnnkit_pf_bytes(double bytes) { return bytes >= (double)RNNKIT_PF_MIN_BYTES; }
 
-RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const int SV, int64_t K,
+RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, int64_t K,
                               const float *a, int64_t lda, const float *const *pv,
                               const int64_t *ps, float *out, const int PF) {
     V acc[RNNKIT_TILE_MR][RNNKIT_NVMAX];
@@ -93,33 +93,6 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
     for (int v = 0; v < NV; v++) p[v] = pv[v], s[v] = UNI ? ps[0] : ps[v];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++) acc[r][v] = vzero();
-    if (SV) {
-        /* Stride known at compile time: the unrolled k loop addresses
-         * p[v] + u*SV by displacement and steps each pointer once per
-         * RNNKIT_KUNROLL k instead of once per k. */
-        int64_t kk = 0;
-        for (; kk + RNNKIT_KUNROLL <= K; kk += RNNKIT_KUNROLL) {
-            for (int u = 0; u < RNNKIT_KUNROLL; u++) {
-                V w[RNNKIT_NVMAX];
-                for (int v = 0; v < NV; v++) w[v] = vload(p[v] + u * SV);
-                for (int r = 0; r < MR; r++) {
-                    V x = vset1(ar[r][kk + u]);
-                    for (int v = 0; v < NV; v++) acc[r][v] = vfma(x, w[v], acc[r][v]);
-                }
-            }
-            for (int v = 0; v < NV; v++) p[v] += RNNKIT_KUNROLL * SV;
-        }
-        for (; kk < K; kk++) {
-            for (int r = 0; r < MR; r++) {
-                V x = vset1(ar[r][kk]);
-                for (int v = 0; v < NV; v++) acc[r][v] = vfma(x, vload(p[v]), acc[r][v]);
-            }
-            for (int v = 0; v < NV; v++) p[v] += SV;
-        }
-        for (int r = 0; r < MR; r++)
-            for (int v = 0; v < NV; v++) vstore(out + r * RNNKIT_BUF_LD + v * RNNKIT_VW, acc[r][v]);
-        return;
-    }
     RNNKIT_UNROLL_(RNNKIT_KUNROLL)
     for (int64_t kk = 0; kk < K; kk++) {
         V w[RNNKIT_NVMAX];
@@ -142,12 +115,11 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
 }
 
 /* One case of a tile switch: rows M, columns N, stride mode S (0: per
- * column strides, -1: one runtime stride, -2: the same with prefetch,
- * > 0: that constant stride). */
+ * column strides, -1: one runtime stride, -2: the same with prefetch). */
 #define RNNKIT_TC_(M, N, S)                                                          \
     case (M)*16 + (N):                                                               \
         if ((M) > RNNKIT_TILE_MR) break;                                             \
-        rnnkit_mk(M, N, (S) != 0, (S) > 0 ? (S) : 0, K, a, lda, p, s, out, (S) == -2); \
+        rnnkit_mk(M, N, (S) != 0, K, a, lda, p, s, out, (S) == -2);                  \
         break;
 /* The tile shapes the kernels use (rnnkit_nvmax): short, 1 x 1..8 and
  * 2 x 1..4; tall, 3..TILE_MR x 1..2. */
@@ -158,7 +130,6 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
     TC(3, 1, S) TC(3, 2, S) TC(4, 1, S) TC(4, 2, S) TC(5, 1, S) TC(5, 2, S) TC(6, 1, S) \
     TC(6, 2, S) TC(7, 1, S) TC(7, 2, S) TC(8, 1, S) TC(8, 2, S) TC(9, 1, S) TC(9, 2, S) \
     TC(10, 1, S) TC(10, 2, S) TC(11, 1, S) TC(11, 2, S) TC(12, 1, S) TC(12, 2, S)
-#define RNNKIT_SHORT_CASES_(S) RNNKIT_SHORT_CASES_X_(RNNKIT_TC_, S)
 #define RNNKIT_ALL_CASES_(S) \
     RNNKIT_SHORT_CASES_X_(RNNKIT_TC_, S) RNNKIT_TALL_CASES_X_(RNNKIT_TC_, S)
 #define RNNKIT_TILE_SWITCH_(NAME, CASES, S)                                                     \
@@ -179,10 +150,6 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, const i
 RNNKIT_TILE_SWITCH_(rnnkit_tile_mixed, RNNKIT_ALL_CASES_, 0)
 RNNKIT_TILE_SWITCH_(rnnkit_tile_uni, RNNKIT_ALL_CASES_, -1)
 RNNKIT_TILE_SWITCH_(rnnkit_tile_pf, RNNKIT_ALL_CASES_, -2)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_s1, RNNKIT_SHORT_CASES_, RNNKIT_VW)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_s2, RNNKIT_SHORT_CASES_, 2 * RNNKIT_VW)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_s3, RNNKIT_SHORT_CASES_, 3 * RNNKIT_VW)
-RNNKIT_TILE_SWITCH_(rnnkit_tile_s4, RNNKIT_SHORT_CASES_, 4 * RNNKIT_VW)
 
 /* The gemm's tile (simd/x86/gemm-body.h): MR rows of A, packed k-major
  * (PK: element (r, k) at pa[k*RNNKIT_TILE_MR + r]) or rows at stride lda
@@ -246,14 +213,98 @@ RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, const int PK, int64
 RNNKIT_TILE_PK_SWITCH_(rnnkit_tile_pk, 1)
 RNNKIT_TILE_PK_SWITCH_(rnnkit_tile_ck, 0)
 
+/* GEMV-row tiles (MR = 1, 2) over the step panels' own structure: NB
+ * blocks, each with GA columns of family A (consecutive vectors of one
+ * panel, k stride GA*VW: block b's column g at ba + b*psa + g*VW) and GB
+ * of family B (the same with bb, psb, GB; GB = 0: none), in buf order
+ * b*(GA+GB) + g. The same sums as rnnkit_mk (one chain of FMAs per
+ * element over k = 0..K-1 from +0), with one pointer per panel instead
+ * of one per column: the 1 x 8 tile of rnnkit_mk kept 8 column pointers
+ * and GCC spilled some of them, reloading them from the stack every k.
+ * Measured, one 1 x 8 tile in L1 (K 32, weights 8 KiB), AVX2, GFLOP/s:
+ * LSTM columns (2 blocks x 4 gates) 51-55 -> 75; RNN columns (8 panels)
+ * 54 -> 65; from L2 (K 256) both 46-49, unchanged (L2 bandwidth).
+ * Chained batch-1 steps (scripts/ab-kernels.sh HEAD, old -> new, median
+ * ns): LSTM H 32 457 -> 406, GRU H 32 354 -> 317; in another run LSTM
+ * H 64 1044 -> 946, GRU H 64 713 -> 690, LSTM H 128 3681 -> 3548. */
+RNNKIT_VINLINE void rnnkit_mk_pp(const int MR, const int NB, const int GA, const int GB, int64_t K,
+                                 const float *a, int64_t lda, const float *ba, int64_t psa,
+                                 const float *bb, int64_t psb, float *out) {
+    V acc[2][RNNKIT_NVMAX];
+    const float *pa[RNNKIT_NVMAX], *pb[RNNKIT_NVMAX];
+    const int G = GA + GB;
+    for (int b = 0; b < NB; b++) pa[b] = ba + b * psa, pb[b] = GB ? bb + b * psb : ba;
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NB * G; v++) acc[r][v] = vzero();
+    int64_t kk = 0;
+    for (; kk + RNNKIT_KUNROLL <= K; kk += RNNKIT_KUNROLL) {
+        for (int u = 0; u < RNNKIT_KUNROLL; u++) {
+            V x[2];
+            for (int r = 0; r < MR; r++) x[r] = vset1(a[r * lda + kk + u]);
+            for (int b = 0; b < NB; b++)
+                for (int g = 0; g < G; g++) {
+                    V w = g < GA ? vload(pa[b] + (u * GA + g) * RNNKIT_VW)
+                                 : vload(pb[b] + (u * GB + g - GA) * RNNKIT_VW);
+                    for (int r = 0; r < MR; r++) acc[r][b * G + g] = vfma(x[r], w, acc[r][b * G + g]);
+                }
+        }
+        for (int b = 0; b < NB; b++) {
+            pa[b] += RNNKIT_KUNROLL * GA * RNNKIT_VW;
+            if (GB) pb[b] += RNNKIT_KUNROLL * GB * RNNKIT_VW;
+        }
+    }
+    for (; kk < K; kk++) {
+        V x[2];
+        for (int r = 0; r < MR; r++) x[r] = vset1(a[r * lda + kk]);
+        for (int b = 0; b < NB; b++) {
+            for (int g = 0; g < G; g++) {
+                V w = g < GA ? vload(pa[b] + g * RNNKIT_VW) : vload(pb[b] + (g - GA) * RNNKIT_VW);
+                for (int r = 0; r < MR; r++) acc[r][b * G + g] = vfma(x[r], w, acc[r][b * G + g]);
+            }
+            pa[b] += GA * RNNKIT_VW;
+            if (GB) pb[b] += GB * RNNKIT_VW;
+        }
+    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < NB * G; v++) vstore(out + r * RNNKIT_BUF_LD + v * RNNKIT_VW, acc[r][v]);
+}
+/* rnnkit_tile_pp_<GA><GB>(mr, nb, K, a, lda, ba, bb, out): rnnkit_mk_pp
+ * for the panels of a step (panel b + 1 follows panel b: psa = K*GA*VW,
+ * psb = K*GB*VW), mr 1..2 and nb up to rnnkit_nvmax(mr) / (GA + GB)
+ * blocks (2 x 6 for GA + GB = 3). One function per panel shape, with a
+ * dense switch: a general entry that matched the shape at run time cost
+ * ~60 cycles per call, as much as a 1 x 8 tile at K = 32 gains. */
+#define RNNKIT_TPP_(M, B, A, C)                                                      \
+    case ((M)-1) * 8 + (B)-1:                                                        \
+        if ((B) * ((A) + (C)) <= ((M) == 1 ? 8 : 6))                                  \
+            rnnkit_mk_pp(M, B, A, C, K, a, lda, ba, K * (A)*RNNKIT_VW, bb,            \
+                         K * (C)*RNNKIT_VW, out);                                    \
+        else                                                                         \
+            assert(0 && "panel tile shape");                                         \
+        break;
+#define RNNKIT_TILE_PP_FN_(A, C)                                                            \
+    __attribute__((noinline, unused)) static void RNNKIT_CAT3(rnnkit_tile_pp_, A, C)(      \
+        int64_t mr, int64_t nb, int64_t K, const float *a, int64_t lda, const float *ba,     \
+        const float *bb, float *out) {                                                      \
+        switch ((int)(mr - 1) * 8 + (int)nb - 1) {                                          \
+            RNNKIT_TPP_(1, 1, A, C) RNNKIT_TPP_(1, 2, A, C) RNNKIT_TPP_(1, 3, A, C)          \
+            RNNKIT_TPP_(1, 4, A, C) RNNKIT_TPP_(1, 5, A, C) RNNKIT_TPP_(1, 6, A, C)          \
+            RNNKIT_TPP_(1, 7, A, C) RNNKIT_TPP_(1, 8, A, C) RNNKIT_TPP_(2, 1, A, C)          \
+            RNNKIT_TPP_(2, 2, A, C) RNNKIT_TPP_(2, 3, A, C) RNNKIT_TPP_(2, 4, A, C)          \
+        default:                                                                            \
+            assert(0 && "panel tile shape");                                                \
+            break;                                                                          \
+        }                                                                                   \
+    }
+RNNKIT_TILE_PP_FN_(1, 0)
+RNNKIT_TILE_PP_FN_(2, 0)
+RNNKIT_TILE_PP_FN_(2, 1)
+RNNKIT_TILE_PP_FN_(4, 0)
+
 /* rnnkit_mk with constant MR = mr, NV = nv (nv <= rnnkit_nvmax(mr),
- * mr <= RNNKIT_TILE_MR). In 1- and 2-row tiles, columns sharing a panel
- * stride of 1..4 vectors (every panel: G gates of VW units) run with that
- * stride as a constant (1 x 8 GEMV tile: 8 pointer increments per k
- * became 2, 22 -> 18 instructions per k with the tile's set-up, counted
- * with callgrind). Taller tiles keep the runtime stride: with the
- * constant, GCC's schedule of the 6 x 2 tile ran 6-9 % slower (gemm m 400,
- * H 512 and 1024, old and new code interleaved in one process). */
+ * mr <= RNNKIT_TILE_MR): the gemm-like tiles of batch >= 3 steps and
+ * the prefetching tiles of weights far out of cache (batch 1-2 steps
+ * otherwise run rnnkit_tile_pp_*). */
 RNNKIT_VINLINE void rnnkit_tile_run(int64_t mr, int nv, int64_t K, const float *a, int64_t lda,
                                     const float *const *p, const int64_t *s, float *out, int pf) {
     int uni = 1;
@@ -262,16 +313,6 @@ RNNKIT_VINLINE void rnnkit_tile_run(int64_t mr, int nv, int64_t K, const float *
         rnnkit_tile_pf(mr, nv, K, a, lda, p, s, out);
     else if (!uni)
         rnnkit_tile_mixed(mr, nv, K, a, lda, p, s, out);
-    else if (mr > 2)
-        rnnkit_tile_uni(mr, nv, K, a, lda, p, s, out);
-    else if (s[0] == RNNKIT_VW)
-        rnnkit_tile_s1(mr, nv, K, a, lda, p, s, out);
-    else if (s[0] == 2 * RNNKIT_VW)
-        rnnkit_tile_s2(mr, nv, K, a, lda, p, s, out);
-    else if (s[0] == 3 * RNNKIT_VW)
-        rnnkit_tile_s3(mr, nv, K, a, lda, p, s, out);
-    else if (s[0] == 4 * RNNKIT_VW)
-        rnnkit_tile_s4(mr, nv, K, a, lda, p, s, out);
     else
         rnnkit_tile_uni(mr, nv, K, a, lda, p, s, out);
 }
