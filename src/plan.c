@@ -55,10 +55,14 @@
  * direction's weights in L3: measured, bidirectional LSTM H 1024, batch
  * 1, T 50, 2 threads, medians in one process: at once 1400, in turn 733
  * us per step; batch 8: 3930 and 3221; H 512 batch 8 and H 256 batch 8,
- * 1 and 2 layers: equal within 4 %. Either way a direction's time must
- * be more than twice the cost of starting the team (tiny speech-size
- * models stay on one thread), and a split of one direction must save
- * more over the T steps than the team's start. That start costs ~3 us
+ * 1 and 2 layers: equal within 4 %. At once must also save more than
+ * the team's start against both directions on one thread (tiny
+ * speech-size models stay on one thread), and a split of one direction
+ * must save more over the T steps than the team's start. (The rule was
+ * "a direction longer than twice the start" until measured, ab_plan,
+ * passive threads, bidirectional, I 24, T 63, batch 1, medians of 15 in
+ * one process, us per step: GRU H 64 one thread 2.69, at once 2.26;
+ * GRU H 32 0.98 and 1.17; LSTM H 32 1.28 and 1.24.) That start costs ~3 us
  * when OpenMP's idle threads spin (the default) and ~50 us with
  * OMP_WAIT_POLICY=passive (fork_us).
  *
@@ -223,9 +227,10 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
         (void)plan_dir(m, T, N, 1, 0.0, 0, &one);
         (void)plan_dir(m, T, N, half, W, threads - half, &at_once);
         (void)plan_dir(m, T, N, threads, 0.0, 0, &in_turn);
-        /* Tiny models (a direction under twice the team's start) stay on
-         * one thread; else the cheaper of at once and in turn. */
-        p.par_dirs = forced || (one > 2.0 * fork_us() && at_once <= 2.0 * in_turn);
+        /* At once must beat both directions in turn on one thread by
+         * more than the team's start (tiny models stay on one thread),
+         * and be no slower than in turn on all threads. */
+        p.par_dirs = forced || (at_once + fork_us() < 2.0 * one && at_once <= 2.0 * in_turn);
     }
     p.group = p.par_dirs ? threads / 2 : threads;
     if (p.group < 1) p.group = 1;
