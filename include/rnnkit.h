@@ -96,13 +96,16 @@ typedef enum rnnkit_layout {
      * LSTM) = activation; Keras 2's hard_sigmoid is HardSigmoid alpha 0.2
      * beta 0.5, Keras 3's alpha 1/6 beta 0.5. I/O as PyTorch layout:
      * x [N,T,I] with batch_major = 1 (Keras' default), y [N,T,D*H]
-     * (merge_mode "concat"), h0/hn and c0/cn [D,N,H]. */
+     * (merge_mode "concat"), h0/hn and c0/cn [D,N,H]. A layer with
+     * go_backwards=True is desc.direction = RNNKIT_DIRECTION_REVERSE: as
+     * Keras, y is in processing order (y[t] from the step that read
+     * x[T-1-t]; with lengths, the zeros of the padding come first). */
     RNNKIT_LAYOUT_KERAS = 2
 } rnnkit_layout;
 
 typedef enum rnnkit_direction {
     RNNKIT_DIRECTION_FORWARD = 0,
-    RNNKIT_DIRECTION_REVERSE = 1, /* ONNX only */
+    RNNKIT_DIRECTION_REVERSE = 1, /* ONNX; Keras go_backwards=True */
     RNNKIT_DIRECTION_BIDIRECTIONAL = 2
 } rnnkit_direction;
 
@@ -157,7 +160,8 @@ typedef struct rnnkit_model_desc {
 
     /* PyTorch: bidirectional is taken from the presence of *_reverse
      * tensors; proj_size from weight_hr_l{k}; biases from bias_*.
-     * Keras: from the presence of backward_* tensors.
+     * Keras: bidirectional from the presence of backward_* tensors;
+     * reverse = go_backwards=True (one direction).
      * ONNX: the direction attribute (default forward). */
     rnnkit_direction direction;
 

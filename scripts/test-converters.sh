@@ -684,6 +684,24 @@ def t_keras_simple_rnn(d):
     close("hn", hn, Hn[None])
 
 
+@case
+def t_keras_gru_go_backwards(d):
+    os.makedirs(d)
+    rng = np.random.default_rng(44)
+    N, T, I, H = 3, 6, 5, 7
+    w = keras_weights(rng, "gru", I, H, reset_after=True)
+    m = os.path.join(d, "m.safetensors")
+    write_safetensors(m, keras_tensors("gru", "gru", w),
+                      {"layout": "keras", "cell": "gru", "go_backwards": "1"})
+    x = rng.standard_normal((N, T, I)).astype(np.float32)
+    # go_backwards=True: Keras reads x backwards and returns the outputs in
+    # that order (not re-reversed).
+    Y, Hn, _ = keras_layer("gru", x[:, ::-1], w, reset_after=True)
+    y, hn, _ = run_rnnkit(d, m, x)
+    close("y", y, Y)
+    close("hn", hn, Hn[None])
+
+
 npass = sum(1 for _, ok in RESULTS if ok)
 nfail = len(RESULTS) - npass
 print("%d passed, %d failed" % (npass, nfail))

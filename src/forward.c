@@ -574,7 +574,15 @@ rnnkit_status rnnkit_forward(const rnnkit_model *m, const rnnkit_forward_args *a
     if (a->y) {
         const float *buf = last; /* [T, N, D*P] */
         const size_t row = (size_t)(D * P);
-        if (m->layout == RNNKIT_LAYOUT_ONNX && !a->batch_major) {
+        if (m->layout == RNNKIT_LAYOUT_KERAS && m->direction == RNNKIT_DIRECTION_REVERSE) {
+            /* go_backwards: Keras returns the outputs in processing
+             * order, y[t] from the step that read x[T-1-t]; with lengths
+             * the padding (zeros) comes first. */
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t t = 0; t < T; t++)
+                    memcpy(a->y + (size_t)(a->batch_major ? n * T + t : t * N + n) * row,
+                           buf + (size_t)((T - 1 - t) * N + n) * row, sizeof(float) * row);
+        } else if (m->layout == RNNKIT_LAYOUT_ONNX && !a->batch_major) {
             /* [T, D, N, H] */
             for (int64_t t = 0; t < T; t++)
                 for (int64_t d = 0; d < D; d++)

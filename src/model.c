@@ -640,10 +640,11 @@ static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc
     }
     const int bidir = ts[1][0] || ts[1][1] || ts[1][2];
     const int64_t D = bidir ? 2 : 1, G = m->gates;
-    if (desc->direction == RNNKIT_DIRECTION_REVERSE)
-        return rk_error(RNNKIT_STATUS_UNSUPPORTED,
-                        "Keras-layout models are forward or bidirectional (go_backwards=True is "
-                        "not supported)");
+    /* desc.direction reverse: one layer with go_backwards=True. */
+    if (desc->direction == RNNKIT_DIRECTION_REVERSE && bidir)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                        "desc.direction is reverse (go_backwards) but tensors named backward_* make "
+                        "the model bidirectional");
     if (desc->direction == RNNKIT_DIRECTION_BIDIRECTIONAL && !bidir)
         return rk_error(RNNKIT_STATUS_MISSING_TENSOR,
                         "desc.direction is bidirectional but no tensor is named backward_*");
@@ -711,7 +712,7 @@ static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc
 
     m->num_layers = 1;
     m->num_dirs = D;
-    m->direction = bidir ? RNNKIT_DIRECTION_BIDIRECTIONAL : RNNKIT_DIRECTION_FORWARD;
+    m->direction = bidir ? RNNKIT_DIRECTION_BIDIRECTIONAL : desc->direction;
     m->input_size = I;
     m->hidden_size = H;
     m->out_size = H;

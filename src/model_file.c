@@ -242,6 +242,9 @@ static rnnkit_status keras_desc(const char *what, const rk_st_file *f, rnnkit_mo
     else if (strcmp(v, "gru") == 0) d->cell = RNNKIT_CELL_GRU;
     else return bad(what, "cell", v, "simple_rnn, lstm or gru (layout keras)");
     if ((s = get_bool(what, f, "reset_after", &d->linear_before_reset)) != RNNKIT_STATUS_OK) return s;
+    int back = 0;
+    if ((s = get_bool(what, f, "go_backwards", &back)) != RNNKIT_STATUS_OK) return s;
+    if (back) d->direction = RNNKIT_DIRECTION_REVERSE;
     if ((s = get_size(what, f, "hidden_size", &d->hidden_size)) != RNNKIT_STATUS_OK) return s;
     if ((s = get_size(what, f, "input_size", &d->input_size)) != RNNKIT_STATUS_OK) return s;
     if ((s = meta_clip(what, f, d)) != RNNKIT_STATUS_OK) return s;

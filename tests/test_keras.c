@@ -48,6 +48,7 @@ typedef struct kcase {
     int nacts;       /* activations given (f, g[, h]) per direction, 0 = defaults */
     rnnkit_activation acts[3];
     const char *style; /* name style: "keras2", "keras3" or "bare" */
+    int go_backwards;  /* one direction, go_backwards=True */
 } kcase;
 
 /* One direction's Keras arrays. */
@@ -133,9 +134,13 @@ static void keras_forward(const kcase *c, const kdir *w, const float *x, const i
                 cs[j] = c0[(d * N + n) * H + j];
             }
             for (int64_t s = 0; s < L; s++) {
-                const int64_t t = d ? L - 1 - s : s;
+                const int64_t t = d || c->go_backwards ? L - 1 - s : s;
                 keras_step(c, &w[d], x + (n * T + t) * I, h, cs);
-                for (int64_t j = 0; j < H; j++) y[((n * T + t) * D + d) * H + j] = h[j];
+                /* go_backwards: Keras reads the whole (padded) sequence
+                 * backwards, the masked padding first (state kept, output
+                 * zero), and returns outputs in that order. */
+                const int64_t to = c->go_backwards ? T - L + s : t;
+                for (int64_t j = 0; j < H; j++) y[((n * T + to) * D + d) * H + j] = h[j];
             }
             for (int64_t j = 0; j < H; j++) {
                 hn[(d * N + n) * H + j] = h[j];
@@ -216,6 +221,7 @@ static void kdesc(const kcase *c, rnnkit_model_desc *d) {
     d->linear_before_reset = !c->bias && c->reset_after;
     d->num_activations = c->nacts;
     for (int i = 0; i < c->nacts; i++) d->activations[i] = c->acts[i];
+    if (c->go_backwards) d->direction = RNNKIT_DIRECTION_REVERSE;
 }
 
 static const char *const isas[] = {"scalar", "avx2", "avx512", "neon"};
@@ -250,6 +256,9 @@ static void run_case(const kcase *c) {
         cr_expect_eq(info.input_size, I);
         cr_expect_eq(info.hidden_size, H);
         cr_expect_eq(info.has_bias, c->bias);
+        cr_expect_eq(info.direction, c->bidir          ? RNNKIT_DIRECTION_BIDIRECTIONAL
+                                     : c->go_backwards ? RNNKIT_DIRECTION_REVERSE
+                                                       : RNNKIT_DIRECTION_FORWARD);
         if (c->cell == RNNKIT_CELL_GRU) cr_expect_eq(info.linear_before_reset, c->reset_after, "%s", c->what);
         for (int threads = 1; threads <= 2; threads++) {
             for (size_t i = 0; i < ny; i++) y[i] = NAN;
@@ -288,37 +297,47 @@ static void run_case(const kcase *c) {
 #define ACT(k, a, b) {RNNKIT_ACTIVATION_##k, a, b}
 
 Test(keras, lstm) {
-    kcase c = {"lstm keras2 names", RNNKIT_CELL_LSTM, 5, 7, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2"};
+    kcase c = {"lstm keras2 names", RNNKIT_CELL_LSTM, 5, 7, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0};
     run_case(&c);
     kcase b = {"lstm bidirectional, lengths, keras3 names, H 37", RNNKIT_CELL_LSTM, 19, 37, 5, 4, 1, 1, 0, 1, 0, {{0}},
-               "keras3"};
+               "keras3", 0};
     run_case(&b);
     /* Keras 2's hard_sigmoid recurrent activation (old Keras defaults). */
     kcase hs = {"lstm hard_sigmoid (Keras 2), no bias, bare names", RNNKIT_CELL_LSTM, 4, 9, 7, 2, 0, 0, 0, 0, 3,
-                {ACT(HARD_SIGMOID, 0.2f, 0.5f), ACT(TANH, 0, 0), ACT(TANH, 0, 0)}, "bare"};
+                {ACT(HARD_SIGMOID, 0.2f, 0.5f), ACT(TANH, 0, 0), ACT(TANH, 0, 0)}, "bare", 0};
     run_case(&hs);
 }
 
 Test(keras, gru) {
-    kcase ra = {"gru reset_after=True", RNNKIT_CELL_GRU, 6, 11, 6, 3, 0, 1, 1, 0, 0, {{0}}, "keras2"};
+    kcase ra = {"gru reset_after=True", RNNKIT_CELL_GRU, 6, 11, 6, 3, 0, 1, 1, 0, 0, {{0}}, "keras2", 0};
     run_case(&ra);
-    kcase rb = {"gru reset_after=False", RNNKIT_CELL_GRU, 6, 11, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2"};
+    kcase rb = {"gru reset_after=False", RNNKIT_CELL_GRU, 6, 11, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0};
     run_case(&rb);
     kcase bi = {"gru bidirectional reset_after, lengths, H 33", RNNKIT_CELL_GRU, 9, 33, 5, 5, 1, 1, 1, 1, 0, {{0}},
-                "keras3"};
+                "keras3", 0};
     run_case(&bi);
-    kcase nb = {"gru no bias, reset_after from desc", RNNKIT_CELL_GRU, 3, 8, 4, 2, 0, 0, 1, 0, 0, {{0}}, "keras3"};
+    kcase nb = {"gru no bias, reset_after from desc", RNNKIT_CELL_GRU, 3, 8, 4, 2, 0, 0, 1, 0, 0, {{0}}, "keras3", 0};
     run_case(&nb);
     kcase hs = {"gru hard_sigmoid (Keras 3) reset_after=False bidir", RNNKIT_CELL_GRU, 5, 17, 4, 3, 1, 1, 0, 0, 2,
-                {ACT(HARD_SIGMOID, 1.0f / 6.0f, 0.5f), ACT(TANH, 0, 0)}, "keras2"};
+                {ACT(HARD_SIGMOID, 1.0f / 6.0f, 0.5f), ACT(TANH, 0, 0)}, "keras2", 0};
     run_case(&hs);
 }
 
 Test(keras, simple_rnn) {
-    kcase t = {"simple_rnn tanh", RNNKIT_CELL_RNN_TANH, 5, 13, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2"};
+    kcase t = {"simple_rnn tanh", RNNKIT_CELL_RNN_TANH, 5, 13, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0};
     run_case(&t);
     kcase r = {"simple_rnn relu (activation list), bidir", RNNKIT_CELL_RNN_TANH, 4, 10, 5, 2, 1, 1, 0, 1, 1,
-               {ACT(RELU, 0, 0)}, "keras3"};
+               {ACT(RELU, 0, 0)}, "keras3", 0};
+    run_case(&r);
+}
+
+/* go_backwards=True: the sequence read backwards, outputs in that order. */
+Test(keras, go_backwards) {
+    kcase l = {"lstm go_backwards, lengths, H 19", RNNKIT_CELL_LSTM, 6, 19, 7, 4, 0, 1, 0, 1, 0, {{0}}, "keras2", 1};
+    run_case(&l);
+    kcase g = {"gru go_backwards reset_after, H 9", RNNKIT_CELL_GRU, 5, 9, 6, 3, 0, 1, 1, 0, 0, {{0}}, "keras3", 1};
+    run_case(&g);
+    kcase r = {"simple_rnn go_backwards, lengths", RNNKIT_CELL_RNN_TANH, 4, 10, 5, 3, 0, 1, 0, 1, 0, {{0}}, "bare", 1};
     run_case(&r);
 }
 
@@ -383,8 +402,15 @@ Test(keras, bad_tensors) {
     bi[4].name = "bidirectional/backward_lstm/lstm_cell/recurrent_kernel:0";
     EXPECT_ERR(try_create(&d, bi, 5), RNNKIT_STATUS_MISSING_TENSOR, "only the forward direction");
 
+    /* go_backwards with a backward direction. */
+    rnnkit_tensor bb[6] = {ok[0], ok[1], ok[2], ok[0], ok[1], ok[2]};
+    bb[3].name = "bidirectional/backward_lstm/lstm_cell/kernel:0";
+    bb[4].name = "bidirectional/backward_lstm/lstm_cell/recurrent_kernel:0";
+    bb[5].name = "bidirectional/backward_lstm/lstm_cell/bias:0";
     d.direction = RNNKIT_DIRECTION_REVERSE;
-    EXPECT_ERR(try_create(&d, ok, 3), RNNKIT_STATUS_UNSUPPORTED, "go_backwards");
+    EXPECT_ERR(try_create(&d, bb, 6), RNNKIT_STATUS_INVALID_ARGUMENT, "go_backwards");
+    d.direction = RNNKIT_DIRECTION_FORWARD;
+    cr_expect_eq(try_create(&d, bb, 6), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
     d.direction = RNNKIT_DIRECTION_BIDIRECTIONAL;
     EXPECT_ERR(try_create(&d, ok, 3), RNNKIT_STATUS_MISSING_TENSOR, "backward");
     d.direction = RNNKIT_DIRECTION_FORWARD;
@@ -423,7 +449,7 @@ Test(keras, safetensors_file) {
     cr_assert_not_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/gru.safetensors", dir);
     kcase c = {"file", RNNKIT_CELL_GRU, 4, 6, 3, 2, 1, 1, 1, 0, 2,
-               {ACT(HARD_SIGMOID, 0.2f, 0.5f), ACT(TANH, 0, 0)}, "keras2"};
+               {ACT(HARD_SIGMOID, 0.2f, 0.5f), ACT(TANH, 0, 0)}, "keras2", 0};
     kmodel km;
     kmodel_make(&c, &km);
     const char *keys[] = {"layout", "cell", "activations", "activation_alpha", "activation_beta"};
@@ -458,6 +484,31 @@ Test(keras, safetensors_file) {
     m = NULL;
     EXPECT_ERR(rnnkit_model_load(path, &m), RNNKIT_STATUS_FORMAT_ERROR, "lstm2");
     cr_expect_null(m);
+    kmodel_free(&km);
+
+    /* "go_backwards": "1" on one direction (a bad value is an error). */
+    kcase cb = {"file go_backwards", RNNKIT_CELL_LSTM, 4, 6, 3, 2, 0, 1, 0, 0, 0, {{0}}, "keras2", 1};
+    kmodel_make(&cb, &km);
+    const char *bkeys[] = {"layout", "cell", "go_backwards"};
+    const char *bvals[] = {"keras", "lstm", "1"};
+    cr_assert_eq(rk_safetensors_write(path, km.nt, km.t, 3, bkeys, bvals), RNNKIT_STATUS_OK);
+    cr_assert_eq(rnnkit_model_load(path, &m), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    rnnkit_model_get_info(m, &info);
+    cr_expect_eq(info.direction, RNNKIT_DIRECTION_REVERSE);
+    float cb_c0[2 * 6] = {0}, cn[2 * 6];
+    keras_forward(&cb, km.w, x, NULL, h0, cb_c0, ry, rh, rc);
+    memset(&a, 0, sizeof a);
+    a.seq_len = T, a.batch = N, a.batch_major = 1, a.x = x, a.y = y, a.hn = hn, a.cn = cn;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    for (int i = 0; i < N * T * H; i++)
+        cr_expect(fabs((double)y[i] - ry[i]) <= 2e-5 + 1e-4 * fabs(ry[i]), "go_backwards y[%d] = %.9g, reference %.9g",
+                  i, (double)y[i], ry[i]);
+    rnnkit_model_destroy(m);
+    bvals[2] = "yes";
+    cr_assert_eq(rk_safetensors_write(path, km.nt, km.t, 3, bkeys, bvals), RNNKIT_STATUS_OK);
+    m = NULL;
+    EXPECT_ERR(rnnkit_model_load(path, &m), RNNKIT_STATUS_FORMAT_ERROR, "go_backwards");
+    cr_expect_null(m);
     unlink(path);
     rmdir(dir);
     kmodel_free(&km);
@@ -466,7 +517,7 @@ Test(keras, safetensors_file) {
 /* Streaming a Keras model a few steps at a time gives the bits one
  * rnnkit_forward gives (sequence-major x for both). */
 Test(keras, stream_matches_forward) {
-    kcase c = {"stream", RNNKIT_CELL_LSTM, 5, 12, 7, 3, 0, 1, 0, 0, 0, {{0}}, "keras3"};
+    kcase c = {"stream", RNNKIT_CELL_LSTM, 5, 12, 7, 3, 0, 1, 0, 0, 0, {{0}}, "keras3", 0};
     kmodel km;
     kmodel_make(&c, &km);
     rnnkit_model_desc desc;

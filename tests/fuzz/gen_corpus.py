@@ -126,3 +126,7 @@ put("model", "keras_gru_reset_after.safetensors",
 put("model", "keras_simple_rnn.safetensors",
     st([("kernel", rs.randn(I, H)), ("recurrent_kernel", rs.randn(H, H))],
        {"layout": "keras", "cell": "simple_rnn", "hidden_size": "2"}))
+# Keras go_backwards=True (one direction, outputs in processing order)
+put("model", "keras_lstm_go_backwards.safetensors",
+    st([("lstm/lstm_cell/kernel:0", rs.randn(I, 4 * H)), ("lstm/lstm_cell/recurrent_kernel:0", rs.randn(H, 4 * H))],
+       {"layout": "keras", "cell": "lstm", "go_backwards": "1"}))
