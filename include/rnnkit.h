@@ -96,7 +96,8 @@ typedef enum rnnkit_layout {
      * LSTM) = activation; Keras 2's hard_sigmoid is HardSigmoid alpha 0.2
      * beta 0.5, Keras 3's alpha 1/6 beta 0.5. I/O as PyTorch layout:
      * x [N,T,I] with batch_major = 1 (Keras' default), y [N,T,D*H]
-     * (merge_mode "concat"), h0/hn and c0/cn [D,N,H]. A layer with
+     * (merge_mode "concat"; desc.merge_mode sum, mul, ave: y [N,T,H]),
+     * h0/hn and c0/cn [D,N,H]. A layer with
      * go_backwards=True is desc.direction = RNNKIT_DIRECTION_REVERSE: as
      * Keras, y is in processing order (y[t] from the step that read
      * x[T-1-t]; with lengths, the zeros of the padding come first). */
@@ -148,6 +149,14 @@ typedef struct rnnkit_tensor {
 
 /* Everything about a model that its tensors do not say. Start from
  * rnnkit_model_desc_init(), which sets every field to its default. */
+/* Keras Bidirectional merge_mode: how y joins the two directions. */
+typedef enum rnnkit_merge_mode {
+    RNNKIT_MERGE_CONCAT = 0, /* y [..., 2H]: forward then backward (every layout) */
+    RNNKIT_MERGE_SUM = 1,    /* y [..., H]: forward + backward (Keras only) */
+    RNNKIT_MERGE_MUL = 2,    /* forward * backward */
+    RNNKIT_MERGE_AVE = 3     /* (forward + backward) / 2 */
+} rnnkit_merge_mode;
+
 typedef struct rnnkit_model_desc {
     rnnkit_layout layout;
     rnnkit_cell cell;
@@ -179,6 +188,9 @@ typedef struct rnnkit_model_desc {
     /* ONNX "layout" attribute: 0 = X [T,N,I], Y [T,D,N,H], Y_h [D,N,H];
      * 1 = X [N,T,I], Y [N,T,D,H], Y_h [N,D,H]. */
     int onnx_layout;
+    /* Keras Bidirectional's merge_mode (concat, the default, for every
+     * other model; merge_mode=None is concat split in two halves). */
+    rnnkit_merge_mode merge_mode;
 } rnnkit_model_desc;
 
 void rnnkit_model_desc_init(rnnkit_model_desc *desc);
@@ -218,6 +230,10 @@ typedef struct rnnkit_model_info {
     float clip;
     int onnx_layout; /* ONNX layout attribute (0 or 1); 0 for PyTorch */
     const char *isa; /* ISA its kernels use: "scalar", "avx2", ... */
+    rnnkit_merge_mode merge_mode;
+    /* Floats per (t, n) row of y: D*P, or P for a Keras merge_mode other
+     * than concat. */
+    int64_t y_width;
 } rnnkit_model_info;
 
 rnnkit_status rnnkit_model_get_info(const rnnkit_model *model,
@@ -236,7 +252,8 @@ rnnkit_status rnnkit_model_get_info(const rnnkit_model *model,
  *   c0,cn [L*D,N,H]                      [D,N,H] or [N,D,H]
  *
  * Keras-layout models take the PyTorch-layout shapes with L = 1 (Keras
- * itself is batch-major: batch_major = 1, y [N,T,D*H], states [D,N,H]).
+ * itself is batch-major: batch_major = 1, y [N,T,D*H], states [D,N,H]);
+ * with a merge_mode other than concat, y [N,T,H].
  * For ONNX models batch_major must equal the model's onnx_layout.
  * Lengths: optional [N]; each in 1..T, and for ONNX models also 0
  * (zero outputs and zero final states). Outputs past a sequence's length

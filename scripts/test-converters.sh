@@ -702,6 +702,25 @@ def t_keras_gru_go_backwards(d):
     close("hn", hn, Hn[None])
 
 
+@case
+def t_keras_lstm_merge_modes(d):
+    os.makedirs(d)
+    rng = np.random.default_rng(45)
+    N, T, I, H = 2, 5, 4, 6
+    wf, wb = keras_weights(rng, "lstm", I, H), keras_weights(rng, "lstm", I, H)
+    x = rng.standard_normal((N, T, I)).astype(np.float32)
+    yf, _, _ = keras_layer("lstm", x, wf)
+    yb, _, _ = keras_layer("lstm", x[:, ::-1], wb)
+    yb = yb[:, ::-1]
+    for mode, Y in (("sum", yf + yb), ("mul", yf * yb), ("ave", (yf + yb) / 2)):
+        m = os.path.join(d, "m_%s.safetensors" % mode)
+        write_safetensors(m, keras_tensors("bidirectional/forward_lstm", "lstm", wf) +
+                          keras_tensors("bidirectional/backward_lstm", "lstm", wb),
+                          {"layout": "keras", "cell": "lstm", "merge_mode": mode})
+        y, _, _ = run_rnnkit(d, m, x, lstm=True)
+        close("y (merge_mode %s)" % mode, y, Y)
+
+
 npass = sum(1 for _, ok in RESULTS if ok)
 nfail = len(RESULTS) - npass
 print("%d passed, %d failed" % (npass, nfail))

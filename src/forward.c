@@ -582,6 +582,18 @@ rnnkit_status rnnkit_forward(const rnnkit_model *m, const rnnkit_forward_args *a
                 for (int64_t t = 0; t < T; t++)
                     memcpy(a->y + (size_t)(a->batch_major ? n * T + t : t * N + n) * row,
                            buf + (size_t)((T - 1 - t) * N + n) * row, sizeof(float) * row);
+        } else if (m->merge_mode != RNNKIT_MERGE_CONCAT) {
+            /* Keras Bidirectional merge_mode sum / mul / ave: y [.., H]. */
+            const rnnkit_merge_mode mm = m->merge_mode;
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t t = 0; t < T; t++) {
+                    const float *f = buf + (size_t)(t * N + n) * row, *b = f + P;
+                    float *o = a->y + (size_t)(a->batch_major ? n * T + t : t * N + n) * (size_t)P;
+                    for (int64_t j = 0; j < P; j++)
+                        o[j] = mm == RNNKIT_MERGE_SUM   ? f[j] + b[j]
+                               : mm == RNNKIT_MERGE_MUL ? f[j] * b[j]
+                                                        : (f[j] + b[j]) * 0.5f;
+                }
         } else if (m->layout == RNNKIT_LAYOUT_ONNX && !a->batch_major) {
             /* [T, D, N, H] */
             for (int64_t t = 0; t < T; t++)

@@ -713,6 +713,10 @@ static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc
     m->num_layers = 1;
     m->num_dirs = D;
     m->direction = bidir ? RNNKIT_DIRECTION_BIDIRECTIONAL : desc->direction;
+    if (desc->merge_mode != RNNKIT_MERGE_CONCAT && !bidir)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                        "desc.merge_mode is for a Bidirectional layer, but no tensor is named backward_*");
+    m->merge_mode = desc->merge_mode;
     m->input_size = I;
     m->hidden_size = H;
     m->out_size = H;
@@ -773,6 +777,12 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_desc *desc, const rnnkit_te
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "desc.layout %d is not a valid layout", (int)desc->layout);
     if (desc->cell < RNNKIT_CELL_RNN_TANH || desc->cell > RNNKIT_CELL_GRU)
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "desc.cell %d is not a valid cell", (int)desc->cell);
+    if (desc->merge_mode < RNNKIT_MERGE_CONCAT || desc->merge_mode > RNNKIT_MERGE_AVE)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "desc.merge_mode %d is not a valid merge mode",
+                        (int)desc->merge_mode);
+    if (desc->merge_mode != RNNKIT_MERGE_CONCAT && desc->layout != RNNKIT_LAYOUT_KERAS)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                        "desc.merge_mode other than concat is for Keras-layout models (Bidirectional)");
     if (desc->num_activations < 0 || desc->num_activations > RNNKIT_MAX_ACTIVATIONS)
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "desc.num_activations is %d (0..%d)",
                         desc->num_activations, RNNKIT_MAX_ACTIVATIONS);
@@ -823,5 +833,7 @@ rnnkit_status rnnkit_model_get_info(const rnnkit_model *m, rnnkit_model_info *in
     info->clip = m->clip;
     info->onnx_layout = m->onnx_layout;
     info->isa = m->k->isa;
+    info->merge_mode = m->merge_mode;
+    info->y_width = rk_y_width(m);
     return RNNKIT_STATUS_OK;
 }

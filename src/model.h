@@ -27,10 +27,16 @@ struct rnnkit_model {
     int64_t input_size, hidden_size, proj_size, out_size; /* out = P */
     int64_t num_layers, num_dirs, gates;
     int has_bias, has_peep, linear_before_reset, input_forget, onnx_layout;
+    rnnkit_merge_mode merge_mode; /* Keras Bidirectional; concat otherwise */
     float clip;
     const rnnkit_kernels *k;
     rk_dir_weights *w; /* [num_layers * num_dirs] */
 };
+
+/* Floats per (t, n) row of the caller's y. */
+static inline int64_t rk_y_width(const struct rnnkit_model *m) {
+    return m->merge_mode == RNNKIT_MERGE_CONCAT ? m->num_dirs * m->out_size : m->out_size;
+}
 
 /* Input size of layer l. */
 static inline int64_t rk_layer_input(const struct rnnkit_model *m, int64_t l) {

@@ -245,6 +245,14 @@ static rnnkit_status keras_desc(const char *what, const rk_st_file *f, rnnkit_mo
     int back = 0;
     if ((s = get_bool(what, f, "go_backwards", &back)) != RNNKIT_STATUS_OK) return s;
     if (back) d->direction = RNNKIT_DIRECTION_REVERSE;
+    const char *mm = rk_st_meta_get(f, "merge_mode");
+    if (mm) {
+        if (strcmp(mm, "concat") == 0) d->merge_mode = RNNKIT_MERGE_CONCAT;
+        else if (strcmp(mm, "sum") == 0) d->merge_mode = RNNKIT_MERGE_SUM;
+        else if (strcmp(mm, "mul") == 0) d->merge_mode = RNNKIT_MERGE_MUL;
+        else if (strcmp(mm, "ave") == 0) d->merge_mode = RNNKIT_MERGE_AVE;
+        else return bad(what, "merge_mode", mm, "concat, sum, mul or ave");
+    }
     if ((s = get_size(what, f, "hidden_size", &d->hidden_size)) != RNNKIT_STATUS_OK) return s;
     if ((s = get_size(what, f, "input_size", &d->input_size)) != RNNKIT_STATUS_OK) return s;
     if ((s = meta_clip(what, f, d)) != RNNKIT_STATUS_OK) return s;

@@ -49,6 +49,7 @@ typedef struct kcase {
     rnnkit_activation acts[3];
     const char *style; /* name style: "keras2", "keras3" or "bare" */
     int go_backwards;  /* one direction, go_backwards=True */
+    rnnkit_merge_mode merge; /* Bidirectional merge_mode */
 } kcase;
 
 /* One direction's Keras arrays. */
@@ -222,6 +223,17 @@ static void kdesc(const kcase *c, rnnkit_model_desc *d) {
     d->num_activations = c->nacts;
     for (int i = 0; i < c->nacts; i++) d->activations[i] = c->acts[i];
     if (c->go_backwards) d->direction = RNNKIT_DIRECTION_REVERSE;
+    d->merge_mode = c->merge;
+}
+
+/* y [N,T,2H] (concat) merged as Keras' merge_mode into out [N,T,H]. */
+static void keras_merge(const kcase *c, const double *y, double *out) {
+    const int64_t H = c->H;
+    for (int64_t r = 0; r < c->N * c->T; r++)
+        for (int64_t j = 0; j < H; j++) {
+            const double f = y[r * 2 * H + j], b = y[r * 2 * H + H + j];
+            out[r * H + j] = c->merge == RNNKIT_MERGE_SUM ? f + b : c->merge == RNNKIT_MERGE_MUL ? f * b : (f + b) / 2;
+        }
 }
 
 static const char *const isas[] = {"scalar", "avx2", "avx512", "neon"};
@@ -238,6 +250,14 @@ static void run_case(const kcase *c) {
     for (int64_t n = 0; n < N; n++) len[n] = (int32_t)(c->lengths ? T - (n * 3) % T : T);
     double *ry = malloc(sizeof(double) * ny), *rh = malloc(sizeof(double) * ns), *rc = malloc(sizeof(double) * ns);
     keras_forward(c, km.w, x, c->lengths ? len : NULL, h0, c0, ry, rh, rc);
+    size_t nyc = ny; /* y floats the library writes */
+    if (c->merge != RNNKIT_MERGE_CONCAT) {
+        double *m = malloc(sizeof(double) * (size_t)(N * T * H));
+        keras_merge(c, ry, m);
+        free(ry);
+        ry = m;
+        nyc = (size_t)(N * T * H);
+    }
     float *y = malloc(sizeof(float) * ny), *hn = malloc(sizeof(float) * ns), *cn = malloc(sizeof(float) * ns);
     const int lstm = c->cell == RNNKIT_CELL_LSTM;
     int ran = 0;
@@ -256,12 +276,15 @@ static void run_case(const kcase *c) {
         cr_expect_eq(info.input_size, I);
         cr_expect_eq(info.hidden_size, H);
         cr_expect_eq(info.has_bias, c->bias);
+        cr_expect_eq(info.merge_mode, c->merge);
+        cr_expect_eq(info.y_width, (int64_t)nyc / (N * T), "%s: y_width %lld", c->what, (long long)info.y_width);
         cr_expect_eq(info.direction, c->bidir          ? RNNKIT_DIRECTION_BIDIRECTIONAL
                                      : c->go_backwards ? RNNKIT_DIRECTION_REVERSE
                                                        : RNNKIT_DIRECTION_FORWARD);
         if (c->cell == RNNKIT_CELL_GRU) cr_expect_eq(info.linear_before_reset, c->reset_after, "%s", c->what);
         for (int threads = 1; threads <= 2; threads++) {
             for (size_t i = 0; i < ny; i++) y[i] = NAN;
+            for (size_t i = nyc; i < ny; i++) y[i] = 12345.0f; /* must stay untouched */
             rnnkit_forward_args a;
             memset(&a, 0, sizeof a);
             a.seq_len = T, a.batch = N, a.batch_major = 1, a.x = x, a.h0 = h0;
@@ -271,10 +294,11 @@ static void run_case(const kcase *c) {
             cr_assert_eq(st, RNNKIT_STATUS_OK, "%s (%s): forward: %s", c->what, isas[iz], rnnkit_last_error());
             double worst = 0.0;
             size_t wi = 0;
-            for (size_t i = 0; i < ny; i++) {
+            for (size_t i = 0; i < nyc; i++) {
                 double e = fabs((double)y[i] - ry[i]) / (2e-5 + 1e-4 * fabs(ry[i]));
                 if (!(e <= worst)) worst = e, wi = i;
             }
+            for (size_t i = nyc; i < ny; i++) cr_expect(y[i] == 12345.0f, "%s: y[%zu] written past y_width", c->what, i);
             cr_expect(worst <= 1.0, "%s (%s, %d threads): y[%zu] = %.9g, Keras reference %.9g", c->what,
                       isas[iz], threads, wi, (double)y[wi], ry[wi]);
             for (size_t i = 0; i < ns; i++) {
@@ -297,47 +321,59 @@ static void run_case(const kcase *c) {
 #define ACT(k, a, b) {RNNKIT_ACTIVATION_##k, a, b}
 
 Test(keras, lstm) {
-    kcase c = {"lstm keras2 names", RNNKIT_CELL_LSTM, 5, 7, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0};
+    kcase c = {"lstm keras2 names", RNNKIT_CELL_LSTM, 5, 7, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0, RNNKIT_MERGE_CONCAT};
     run_case(&c);
     kcase b = {"lstm bidirectional, lengths, keras3 names, H 37", RNNKIT_CELL_LSTM, 19, 37, 5, 4, 1, 1, 0, 1, 0, {{0}},
-               "keras3", 0};
+               "keras3", 0, RNNKIT_MERGE_CONCAT};
     run_case(&b);
     /* Keras 2's hard_sigmoid recurrent activation (old Keras defaults). */
     kcase hs = {"lstm hard_sigmoid (Keras 2), no bias, bare names", RNNKIT_CELL_LSTM, 4, 9, 7, 2, 0, 0, 0, 0, 3,
-                {ACT(HARD_SIGMOID, 0.2f, 0.5f), ACT(TANH, 0, 0), ACT(TANH, 0, 0)}, "bare", 0};
+                {ACT(HARD_SIGMOID, 0.2f, 0.5f), ACT(TANH, 0, 0), ACT(TANH, 0, 0)}, "bare", 0, RNNKIT_MERGE_CONCAT};
     run_case(&hs);
 }
 
 Test(keras, gru) {
-    kcase ra = {"gru reset_after=True", RNNKIT_CELL_GRU, 6, 11, 6, 3, 0, 1, 1, 0, 0, {{0}}, "keras2", 0};
+    kcase ra = {"gru reset_after=True", RNNKIT_CELL_GRU, 6, 11, 6, 3, 0, 1, 1, 0, 0, {{0}}, "keras2", 0, RNNKIT_MERGE_CONCAT};
     run_case(&ra);
-    kcase rb = {"gru reset_after=False", RNNKIT_CELL_GRU, 6, 11, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0};
+    kcase rb = {"gru reset_after=False", RNNKIT_CELL_GRU, 6, 11, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0, RNNKIT_MERGE_CONCAT};
     run_case(&rb);
     kcase bi = {"gru bidirectional reset_after, lengths, H 33", RNNKIT_CELL_GRU, 9, 33, 5, 5, 1, 1, 1, 1, 0, {{0}},
-                "keras3", 0};
+                "keras3", 0, RNNKIT_MERGE_CONCAT};
     run_case(&bi);
-    kcase nb = {"gru no bias, reset_after from desc", RNNKIT_CELL_GRU, 3, 8, 4, 2, 0, 0, 1, 0, 0, {{0}}, "keras3", 0};
+    kcase nb = {"gru no bias, reset_after from desc", RNNKIT_CELL_GRU, 3, 8, 4, 2, 0, 0, 1, 0, 0, {{0}}, "keras3", 0, RNNKIT_MERGE_CONCAT};
     run_case(&nb);
     kcase hs = {"gru hard_sigmoid (Keras 3) reset_after=False bidir", RNNKIT_CELL_GRU, 5, 17, 4, 3, 1, 1, 0, 0, 2,
-                {ACT(HARD_SIGMOID, 1.0f / 6.0f, 0.5f), ACT(TANH, 0, 0)}, "keras2", 0};
+                {ACT(HARD_SIGMOID, 1.0f / 6.0f, 0.5f), ACT(TANH, 0, 0)}, "keras2", 0, RNNKIT_MERGE_CONCAT};
     run_case(&hs);
 }
 
 Test(keras, simple_rnn) {
-    kcase t = {"simple_rnn tanh", RNNKIT_CELL_RNN_TANH, 5, 13, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0};
+    kcase t = {"simple_rnn tanh", RNNKIT_CELL_RNN_TANH, 5, 13, 6, 3, 0, 1, 0, 0, 0, {{0}}, "keras2", 0, RNNKIT_MERGE_CONCAT};
     run_case(&t);
     kcase r = {"simple_rnn relu (activation list), bidir", RNNKIT_CELL_RNN_TANH, 4, 10, 5, 2, 1, 1, 0, 1, 1,
-               {ACT(RELU, 0, 0)}, "keras3", 0};
+               {ACT(RELU, 0, 0)}, "keras3", 0, RNNKIT_MERGE_CONCAT};
     run_case(&r);
+}
+
+/* Bidirectional merge_mode sum, mul, ave: y [N,T,H]. */
+Test(keras, merge_mode) {
+    kcase s1 = {"lstm bidir merge sum, lengths", RNNKIT_CELL_LSTM, 5, 12, 6, 3, 1, 1, 0, 1, 0, {{0}}, "keras3", 0,
+                RNNKIT_MERGE_SUM};
+    run_case(&s1);
+    kcase m1 = {"gru bidir merge mul", RNNKIT_CELL_GRU, 4, 9, 5, 2, 1, 1, 1, 0, 0, {{0}}, "keras2", 0, RNNKIT_MERGE_MUL};
+    run_case(&m1);
+    kcase a1 = {"simple_rnn bidir merge ave, H 17", RNNKIT_CELL_RNN_TANH, 3, 17, 4, 2, 1, 1, 0, 0, 0, {{0}}, "bare", 0,
+                RNNKIT_MERGE_AVE};
+    run_case(&a1);
 }
 
 /* go_backwards=True: the sequence read backwards, outputs in that order. */
 Test(keras, go_backwards) {
-    kcase l = {"lstm go_backwards, lengths, H 19", RNNKIT_CELL_LSTM, 6, 19, 7, 4, 0, 1, 0, 1, 0, {{0}}, "keras2", 1};
+    kcase l = {"lstm go_backwards, lengths, H 19", RNNKIT_CELL_LSTM, 6, 19, 7, 4, 0, 1, 0, 1, 0, {{0}}, "keras2", 1, RNNKIT_MERGE_CONCAT};
     run_case(&l);
-    kcase g = {"gru go_backwards reset_after, H 9", RNNKIT_CELL_GRU, 5, 9, 6, 3, 0, 1, 1, 0, 0, {{0}}, "keras3", 1};
+    kcase g = {"gru go_backwards reset_after, H 9", RNNKIT_CELL_GRU, 5, 9, 6, 3, 0, 1, 1, 0, 0, {{0}}, "keras3", 1, RNNKIT_MERGE_CONCAT};
     run_case(&g);
-    kcase r = {"simple_rnn go_backwards, lengths", RNNKIT_CELL_RNN_TANH, 4, 10, 5, 3, 0, 1, 0, 1, 0, {{0}}, "bare", 1};
+    kcase r = {"simple_rnn go_backwards, lengths", RNNKIT_CELL_RNN_TANH, 4, 10, 5, 3, 0, 1, 0, 1, 0, {{0}}, "bare", 1, RNNKIT_MERGE_CONCAT};
     run_case(&r);
 }
 
@@ -411,6 +447,17 @@ Test(keras, bad_tensors) {
     EXPECT_ERR(try_create(&d, bb, 6), RNNKIT_STATUS_INVALID_ARGUMENT, "go_backwards");
     d.direction = RNNKIT_DIRECTION_FORWARD;
     cr_expect_eq(try_create(&d, bb, 6), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    /* merge_mode: Keras Bidirectional only, a valid value. */
+    d.merge_mode = RNNKIT_MERGE_AVE;
+    cr_expect_eq(try_create(&d, bb, 6), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    EXPECT_ERR(try_create(&d, ok, 3), RNNKIT_STATUS_INVALID_ARGUMENT, "Bidirectional");
+    d.merge_mode = (rnnkit_merge_mode)7;
+    EXPECT_ERR(try_create(&d, bb, 6), RNNKIT_STATUS_INVALID_ARGUMENT, "merge_mode 7");
+    d.merge_mode = RNNKIT_MERGE_SUM;
+    d.layout = RNNKIT_LAYOUT_PYTORCH;
+    EXPECT_ERR(try_create(&d, bb, 6), RNNKIT_STATUS_INVALID_ARGUMENT, "Keras");
+    d.layout = RNNKIT_LAYOUT_KERAS;
+    d.merge_mode = RNNKIT_MERGE_CONCAT;
     d.direction = RNNKIT_DIRECTION_BIDIRECTIONAL;
     EXPECT_ERR(try_create(&d, ok, 3), RNNKIT_STATUS_MISSING_TENSOR, "backward");
     d.direction = RNNKIT_DIRECTION_FORWARD;
@@ -449,7 +496,7 @@ Test(keras, safetensors_file) {
     cr_assert_not_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/gru.safetensors", dir);
     kcase c = {"file", RNNKIT_CELL_GRU, 4, 6, 3, 2, 1, 1, 1, 0, 2,
-               {ACT(HARD_SIGMOID, 0.2f, 0.5f), ACT(TANH, 0, 0)}, "keras2", 0};
+               {ACT(HARD_SIGMOID, 0.2f, 0.5f), ACT(TANH, 0, 0)}, "keras2", 0, RNNKIT_MERGE_CONCAT};
     kmodel km;
     kmodel_make(&c, &km);
     const char *keys[] = {"layout", "cell", "activations", "activation_alpha", "activation_beta"};
@@ -487,7 +534,7 @@ Test(keras, safetensors_file) {
     kmodel_free(&km);
 
     /* "go_backwards": "1" on one direction (a bad value is an error). */
-    kcase cb = {"file go_backwards", RNNKIT_CELL_LSTM, 4, 6, 3, 2, 0, 1, 0, 0, 0, {{0}}, "keras2", 1};
+    kcase cb = {"file go_backwards", RNNKIT_CELL_LSTM, 4, 6, 3, 2, 0, 1, 0, 0, 0, {{0}}, "keras2", 1, RNNKIT_MERGE_CONCAT};
     kmodel_make(&cb, &km);
     const char *bkeys[] = {"layout", "cell", "go_backwards"};
     const char *bvals[] = {"keras", "lstm", "1"};
@@ -509,6 +556,11 @@ Test(keras, safetensors_file) {
     m = NULL;
     EXPECT_ERR(rnnkit_model_load(path, &m), RNNKIT_STATUS_FORMAT_ERROR, "go_backwards");
     cr_expect_null(m);
+    const char *mkeys[] = {"layout", "cell", "merge_mode"};
+    const char *mvals[] = {"keras", "lstm", "max"};
+    cr_assert_eq(rk_safetensors_write(path, km.nt, km.t, 3, mkeys, mvals), RNNKIT_STATUS_OK);
+    EXPECT_ERR(rnnkit_model_load(path, &m), RNNKIT_STATUS_FORMAT_ERROR, "merge_mode");
+    cr_expect_null(m);
     unlink(path);
     rmdir(dir);
     kmodel_free(&km);
@@ -517,7 +569,7 @@ Test(keras, safetensors_file) {
 /* Streaming a Keras model a few steps at a time gives the bits one
  * rnnkit_forward gives (sequence-major x for both). */
 Test(keras, stream_matches_forward) {
-    kcase c = {"stream", RNNKIT_CELL_LSTM, 5, 12, 7, 3, 0, 1, 0, 0, 0, {{0}}, "keras3", 0};
+    kcase c = {"stream", RNNKIT_CELL_LSTM, 5, 12, 7, 3, 0, 1, 0, 0, 0, {{0}}, "keras3", 0, RNNKIT_MERGE_CONCAT};
     kmodel km;
     kmodel_make(&c, &km);
     rnnkit_model_desc desc;

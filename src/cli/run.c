@@ -24,8 +24,8 @@ static const char run_usage[] =
     "  PyTorch models: Y [T,N,D*P]; H0/HN [L*D,N,P]; C0/CN [L*D,N,H]\n"
     "  ONNX models:    Y [T,D,N,H]; H0/HN/C0/CN [D,N,H]\n"
     "                  (onnx_layout 1: X [N,T,I], Y [N,T,D,H], states [N,D,H])\n"
-    "  Keras models:   always batch-major: X [N,T,I], Y [N,T,D*H];\n"
-    "                  H0/HN/C0/CN [D,N,H]\n"
+    "  Keras models:   always batch-major: X [N,T,I], Y [N,T,D*H] (merge_mode\n"
+    "                  sum/mul/ave: Y [N,T,H]); H0/HN/C0/CN [D,N,H]\n"
     "\n"
     "options:\n"
     "  --weights FILE   model (.safetensors)\n"
@@ -244,7 +244,7 @@ static int run(const run_opts *o, run_ctx *c) {
     const int64_t T = c->x.shape[bm ? 1 : 0], N = c->x.shape[bm ? 0 : 1];
     if (T < 1 || N < 1) return cli_error(CLI_EXIT_FAIL, o->input, "empty sequence or batch");
 
-    out_file y = {o->output, 3, {bm ? N : T, bm ? T : N, D * P}, NULL};
+    out_file y = {o->output, 3, {bm ? N : T, bm ? T : N, mi.y_width}, NULL};
     int64_t state[3] = {L * D, N, P}, cstate[3] = {L * D, N, H};
     if (onnx) {
         y = (out_file){o->output, 4, {bm ? N : T, bm ? T : D, bm ? D : N, H}, NULL};

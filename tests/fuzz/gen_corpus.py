@@ -130,3 +130,8 @@ put("model", "keras_simple_rnn.safetensors",
 put("model", "keras_lstm_go_backwards.safetensors",
     st([("lstm/lstm_cell/kernel:0", rs.randn(I, 4 * H)), ("lstm/lstm_cell/recurrent_kernel:0", rs.randn(H, 4 * H))],
        {"layout": "keras", "cell": "lstm", "go_backwards": "1"}))
+put("model", "keras_gru_bidir_merge_ave.safetensors",
+    st([(f"bidirectional/{d}_gru/gru_cell/{n}:0", rs.randn(*s) * .3)
+        for d in ("forward", "backward")
+        for n, s in (("kernel", (I, 3 * H)), ("recurrent_kernel", (H, 3 * H)), ("bias", (2, 3 * H)))],
+       {"layout": "keras", "cell": "gru", "merge_mode": "ave"}))
