@@ -147,8 +147,6 @@ typedef struct rnnkit_tensor {
 
 #define RNNKIT_MAX_ACTIVATIONS 6
 
-/* Everything about a model that its tensors do not say. Start from
- * rnnkit_model_desc_init(), which sets every field to its default. */
 /* Keras Bidirectional merge_mode: how y joins the two directions. */
 typedef enum rnnkit_merge_mode {
     RNNKIT_MERGE_CONCAT = 0, /* y [..., 2H]: forward then backward (every layout) */
@@ -157,6 +155,8 @@ typedef enum rnnkit_merge_mode {
     RNNKIT_MERGE_AVE = 3     /* (forward + backward) / 2 */
 } rnnkit_merge_mode;
 
+/* Everything about a model that its tensors do not say. Start from
+ * rnnkit_model_desc_init(), which sets every field to its default. */
 typedef struct rnnkit_model_desc {
     rnnkit_layout layout;
     rnnkit_cell cell;
