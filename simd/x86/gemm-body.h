@@ -82,8 +82,8 @@ RNNKIT_VINLINE void rnnkit_gemm_pack_a(int64_t mr, int64_t kq, const float *a, i
 }
 
 /* One tile: A packed (pack: pa) or read in place (ai, lda). The full
- * tile of a one-block k (k <= RNNKIT_GEMM_KC, A in place: the speech
- * models' k 24) is inlined here: through the tile switch, the call and
+ * tile of an unpacked gemm with one k block (k <= RNNKIT_GEMM_PACK_MINK,
+ * e.g. the speech models' k 24) is inlined here: through the tile switch, the call and
  * the switch took a sixth of a 24-deep tile (ab-kernels, gemm m 63 k 24,
  * LSTM gates, median GFLOP/s, H 32: 67.5 -> 80.4, H 64: 66.3 -> 78.1).
  * The same rnnkit_mk_pk, so the same sums. */
