@@ -648,6 +648,9 @@ static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc
     if (desc->direction == RNNKIT_DIRECTION_BIDIRECTIONAL && !bidir)
         return rk_error(RNNKIT_STATUS_MISSING_TENSOR,
                         "desc.direction is bidirectional but no tensor is named backward_*");
+    if (desc->merge_mode != RNNKIT_MERGE_CONCAT && !bidir)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                        "desc.merge_mode is for a Bidirectional layer, but no tensor is named backward_*");
     if (desc->num_layers && desc->num_layers != 1)
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
                         "Keras-layout models are one layer, desc.num_layers is %lld",
@@ -713,9 +716,6 @@ static rnnkit_status create_keras(rnnkit_model *m, const rnnkit_model_desc *desc
     m->num_layers = 1;
     m->num_dirs = D;
     m->direction = bidir ? RNNKIT_DIRECTION_BIDIRECTIONAL : desc->direction;
-    if (desc->merge_mode != RNNKIT_MERGE_CONCAT && !bidir)
-        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
-                        "desc.merge_mode is for a Bidirectional layer, but no tensor is named backward_*");
     m->merge_mode = desc->merge_mode;
     m->input_size = I;
     m->hidden_size = H;
