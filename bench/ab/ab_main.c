@@ -6,7 +6,8 @@
  * symbols renamed to *_old / *_new. Prints best and median GFLOP/s
  * (gemm m 400 with LSTM and GRU gates and m 3200 with LSTM gates for
  * H <= 512, at H >= 128; the speech models' gemm m 63 K 24 for H <= 64;
- * LSTM step batch 8 and 64, GRU step batch 64) and ns per step (LSTM
+ * LSTM and GRU steps at batch 8 and 64, or the sizes in AB_BATCH, e.g.
+ * AB_BATCH="8 16 32"; AB_STEPS_ONLY=1 skips the gemms there) and ns per step (LSTM
  * and GRU steps at batch 1, chained: each step reads the last one's h
  * and c, and visits the units in reverse order every other step, as the
  * driver does). Usage: ab_kernels [H ...] (default 32 512 1024).
@@ -138,6 +139,21 @@ static void run_gru(int H, int n, int steps, int as_flops) {
 
 int main(int argc, char **argv) {
     int hs[8] = {32, 512, 1024}, nh = 3;
+    /* Batch sizes of the steps at H >= 128: AB_BATCH="8 16 64", default 8 64. */
+    long batch[8] = {8, 64};
+    int nbatch = 2;
+    if (getenv("AB_BATCH")) {
+        char *e = getenv("AB_BATCH"), *end;
+        nbatch = 0;
+        for (long v = strtol(e, &end, 10); end != e && nbatch < 8; v = strtol(e, &end, 10)) {
+            if (v < 1) {
+                fprintf(stderr, "ab_kernels: AB_BATCH sizes must be >= 1\n");
+                return 2;
+            }
+            batch[nbatch++] = v;
+            e = end;
+        }
+    }
     if (argc > 1) {
         nh = 0;
         for (int i = 1; i < argc && nh < 8; i++) hs[nh++] = atoi(argv[i]);
@@ -153,9 +169,13 @@ int main(int argc, char **argv) {
         run_lstm(H, 1, steps1, 0);
         run_gru(H, 1, steps1, 0);
         if (H >= 128) {
-            run_lstm(H, 8, (int)(200000000 / (8 * w) < 10 ? 10 : 200000000 / (8 * w)), 1);
-            run_lstm(H, 64, 10, 1);
-            run_gru(H, 64, 10, 1);
+            for (int b = 0; b < nbatch; b++) {
+                const long n = batch[b];
+                const int st = (int)(200000000 / (n * w) < 10 ? 10 : 200000000 / (n * w));
+                run_lstm(H, (int)n, st, 1);
+                run_gru(H, (int)n, st, 1);
+            }
+            if (getenv("AB_STEPS_ONLY")) continue;
             run_gemm(400, 4, H, H);
             run_gemm(400, 3, H, H);
             if (H <= 512) run_gemm(3200, 4, H, H);
