@@ -53,7 +53,8 @@ size_t rk_dir_ws_floats(const rnnkit_model *m, int64_t T, int64_t N) {
     const size_t H = (size_t)m->hidden_size, P = (size_t)m->out_size, G = (size_t)m->gates;
     const size_t n = (size_t)N;
     const size_t ldh = (size_t)rk_ldh((int64_t)P);
-    size_t f = pad16((size_t)T * n * G * H) + 2 * pad16(n * ldh) + pad16(n * G * H);
+    const size_t ldx = (size_t)rk_ldx((int64_t)(G * H));
+    size_t f = pad16((size_t)T * n * ldx) + 2 * pad16(n * ldh) + pad16(n * ldx);
     if (m->cell == RNNKIT_CELL_LSTM) f += 2 * pad16(n * H) + (m->proj_size ? pad16(n * H) : 0);
     if (m->cell == RNNKIT_CELL_GRU) f += pad16(n * H);
     return f;
@@ -63,15 +64,16 @@ void rk_dir_ws_carve(const rnnkit_model *m, int64_t T, int64_t N, float *mem, rk
     const size_t H = (size_t)m->hidden_size, P = (size_t)m->out_size, G = (size_t)m->gates;
     const size_t n = (size_t)N;
     memset(ws, 0, sizeof *ws);
+    ws->ldx = rk_ldx((int64_t)(G * H));
     ws->xp = mem;
-    mem += pad16((size_t)T * n * G * H);
+    mem += pad16((size_t)T * n * (size_t)ws->ldx);
     ws->ldh = rk_ldh((int64_t)P);
     ws->h[0] = mem;
     mem += pad16(n * (size_t)ws->ldh);
     ws->h[1] = mem;
     mem += pad16(n * (size_t)ws->ldh);
     ws->gx = mem;
-    mem += pad16(n * G * H);
+    mem += pad16(n * (size_t)ws->ldx);
     if (m->cell == RNNKIT_CELL_LSTM) {
         ws->c[0] = mem;
         mem += pad16(n * H);
@@ -174,7 +176,7 @@ static void project_rows(const dir_ctx *c, const float *in, int64_t ld_in, int64
     const int64_t H = m->hidden_size, G = m->gates;
     if (r1 <= r0) return;
     m->k->gemm(m->k->row_block, r1 - r0, G, H, rk_layer_input(m, c->l), in + (size_t)r0 * (size_t)ld_in,
-               ld_in, c->w->w_ih, c->w->bias, c->ws->xp + (size_t)r0 * (size_t)(G * H), G * H);
+               ld_in, c->w->w_ih, c->w->bias, c->ws->xp + (size_t)r0 * (size_t)c->ws->ldx, c->ws->ldx);
 }
 
 static void step_args_init(const dir_ctx *c, rnnkit_step_args *a) {
@@ -188,7 +190,7 @@ static void step_args_init(const dir_ctx *c, rnnkit_step_args *a) {
     a->j_end = H;
     a->w = c->w->w_hh;
     a->w_n = c->w->w_hn;
-    a->ld_xp = m->gates * H;
+    a->ld_xp = c->ws->ldx;
     a->ld_h_prev = c->ws->ldh;
     a->ld_h_out = m->proj_size ? H : c->ws->ldh;
     a->b_hn = c->w->b_hn;
@@ -202,21 +204,21 @@ static void step_args_init(const dir_ctx *c, rnnkit_step_args *a) {
 
 /* Points a->xp at step s's projections of rows [r0, r1). */
 static void step_xp(const dir_ctx *c, rnnkit_step_args *a, int64_t s, int64_t r0, int64_t r1) {
-    const int64_t N = c->N, T = c->T, GH = c->m->gates * c->m->hidden_size;
+    const int64_t N = c->N, T = c->T, GH = c->m->gates * c->m->hidden_size, ldx = c->ws->ldx;
     if (!c->ragged || !c->reverse) {
         int64_t t = c->reverse ? T - 1 - s : s;
-        a->xp = c->ws->xp + (size_t)(t * N + r0) * (size_t)GH;
+        a->xp = c->ws->xp + (size_t)(t * N + r0) * (size_t)ldx;
         return;
     }
     for (int64_t n = r0; n < r1; n++) {
-        float *dst = c->ws->gx + (size_t)(n * GH);
+        float *dst = c->ws->gx + (size_t)(n * ldx);
         if (s < c->len[n])
-            memcpy(dst, c->ws->xp + (size_t)((c->len[n] - 1 - s) * N + n) * (size_t)GH,
+            memcpy(dst, c->ws->xp + (size_t)((c->len[n] - 1 - s) * N + n) * (size_t)ldx,
                    sizeof(float) * (size_t)GH);
         else
             memset(dst, 0, sizeof(float) * (size_t)GH);
     }
-    a->xp = c->ws->gx + (size_t)(r0 * GH);
+    a->xp = c->ws->gx + (size_t)(r0 * ldx);
 }
 
 /* After step s: freeze finished rows and write outputs, for rows
