@@ -12,7 +12,8 @@
  * bidirectional layer at once, as rk_plan_force_mode does.)
  *
  * usage: ab_plan CELL H N [DIRS [LAYERS [THREADS [ROUNDS [SEQ [INPUT]]]]]]
- *   CELL lstm, gru (linear_before_reset = 1) or rnn (tanh); defaults
+ *   CELL lstm, gru (linear_before_reset = 1), gru0 (linear_before_reset =
+ *   0: an ONNX-layout model, LAYERS 1) or rnn (tanh); defaults
  *   DIRS 1, LAYERS 1, THREADS 2, ROUNDS 7, SEQ 50, INPUT (size) = H
  *   (the speech models of the comparison grid: SEQ 63, INPUT 24).
  * Built with the benchmarks: build-bench/bench/ab_plan. Set
@@ -46,9 +47,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *cell = argv[1];
-    const int lstm = !strcmp(cell, "lstm"), gru = !strcmp(cell, "gru"), rnn = !strcmp(cell, "rnn");
+    const int gru0 = !strcmp(cell, "gru0");
+    const int lstm = !strcmp(cell, "lstm"), gru = gru0 || !strcmp(cell, "gru"), rnn = !strcmp(cell, "rnn");
     if (!lstm && !gru && !rnn) {
-        fprintf(stderr, "ab_plan: CELL must be lstm, gru or rnn\n");
+        fprintf(stderr, "ab_plan: CELL must be lstm, gru, gru0 or rnn\n");
         return 2;
     }
     const int H = arg(argc, argv, 2, 0, 1, 8192), N = arg(argc, argv, 3, 0, 1, 4096);
@@ -63,7 +65,22 @@ int main(int argc, char **argv) {
     float *bufs[64];
     int nt = 0;
     static const char *const kind[4] = {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"};
-    for (int l = 0; l < L; l++)
+    if (gru0 && L != 1) {
+        fprintf(stderr, "ab_plan: gru0 (ONNX layout) has one layer\n");
+        return 2;
+    }
+    if (gru0) { /* ONNX W [D, 3H, I], R [D, 3H, H], B [D, 6H] */
+        static const char *const on[3] = {"W", "R", "B"};
+        for (int k = 0; k < 3; k++) {
+            const int64_t rows = k == 2 ? 2 * G * H : G * H, cols = k == 0 ? I : (k == 1 ? H : 0);
+            snprintf(names[nt], sizeof names[nt], "%s", on[k]);
+            bufs[nt] = ab_rnd((size_t)D * rows * (size_t)(cols ? cols : 1), 0.1f, &seed);
+            t[nt] = (rnnkit_tensor){names[nt], bufs[nt], k < 2 ? 3 : 2, {D, rows, cols}};
+            if (k == 2) t[nt].shape[2] = 0;
+            nt++;
+        }
+    }
+    for (int l = 0; l < L && !gru0; l++)
         for (int d = 0; d < D; d++)
             for (int k = 0; k < 4; k++) {
                 const int64_t cols = k == 0 ? (l == 0 ? I : D * H) : (k == 1 ? H : 0);
@@ -74,7 +91,8 @@ int main(int argc, char **argv) {
             }
     rnnkit_model_desc desc;
     rnnkit_model_desc_init(&desc);
-    desc.layout = RNNKIT_LAYOUT_PYTORCH;
+    desc.layout = gru0 ? RNNKIT_LAYOUT_ONNX : RNNKIT_LAYOUT_PYTORCH;
+    if (gru0) desc.direction = D == 2 ? RNNKIT_DIRECTION_BIDIRECTIONAL : RNNKIT_DIRECTION_FORWARD;
     desc.cell = lstm ? RNNKIT_CELL_LSTM : gru ? RNNKIT_CELL_GRU : RNNKIT_CELL_RNN_TANH;
     rnnkit_model *m;
     if (rnnkit_model_create(&desc, t, (size_t)nt, &m)) {
