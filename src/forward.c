@@ -96,7 +96,8 @@ typedef struct fwd_plan {
 static int plan_forward(const rnnkit_model *m, int64_t T, int64_t N, int batch_major, fwd_plan *p) {
     /* Guard every product against size_t overflow first. */
     const size_t t = (size_t)T, n = (size_t)N, D = (size_t)m->num_dirs;
-    size_t tn, widest = (size_t)m->gates * (size_t)m->hidden_size;
+    /* The widest row of any buffer: xp rows take rk_ldx(G*H) floats. */
+    size_t tn, widest = (size_t)rk_ldx(m->gates * m->hidden_size);
     if ((size_t)m->input_size > widest) widest = (size_t)m->input_size;
     if (D * (size_t)m->out_size > widest) widest = D * (size_t)m->out_size;
     size_t probe;
