@@ -179,7 +179,7 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                  * L3) it lost 3-7 % at m 50, so it is off there. */
                 const int64_t nb0 = (c0 + pc) / g;
                 int64_t nb1 = (c0 + 2 * (int64_t)pc + g - 1) / g;
-                if (nb1 > nb || !pf_w) nb1 = nb;
+                if (nb1 > nb) nb1 = nb;
                 const int64_t pf_lines_blk = kq * pstride * 4 / 64;
                 const int64_t pf_total = pf_w && nb0 < nb1 ? (nb1 - nb0) * pf_lines_blk : 0;
                 const int64_t ntile_ = ((iend - i1 + RNNKIT_TILE_MR - 1) / RNNKIT_TILE_MR) *
@@ -194,13 +194,12 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                     for (int v0 = 0; v0 < nc; v0 += nvm) {
                         const int nt = nc - v0 < nvm ? nc - v0 : nvm;
                         for (int64_t q = 0; q < pf_per && pf_next < pf_total; q++, pf_next++) {
-                                const int64_t bq = nb0 + pf_next / pf_lines_blk;
-                                const int64_t lq = pf_next % pf_lines_blk;
-                                __builtin_prefetch(packed + ((size_t)bq * (size_t)k + (size_t)k0) *
-                                                                (size_t)pstride +
-                                                       (size_t)lq * 16,
-                                                   0, 3);
-                            }
+                            const int64_t bq = nb0 + pf_next / pf_lines_blk;
+                            const int64_t lq = pf_next % pf_lines_blk;
+                            __builtin_prefetch(packed + ((size_t)bq * (size_t)k + (size_t)k0) * (size_t)pstride +
+                                                   (size_t)lq * 16,
+                                               0, 3);
+                        }
                         float *oc[RNNKIT_NVMAX];
                         const float *bv[RNNKIT_NVMAX];
                         int full = 1;
