@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cache.h"
 #include "dispatch.h"
 #include "model.h"
 #include "status.h"
@@ -807,6 +808,10 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_desc *desc, const rnnkit_te
         rnnkit_model_destroy(m);
         return st;
     }
+    /* The thread plan reads the cache sizes: read them (from files, once
+     * per process) here rather than in the first forward call. */
+    double caches[3];
+    rk_cache_sizes(caches);
     *out = m;
     return RNNKIT_STATUS_OK;
 }

@@ -36,6 +36,9 @@ void rk_plan_force_mode(int mode);
  * directions at once (1) or in turn (0), whatever rk_plan_force_mode
  * says; -1 = as above. */
 void rk_plan_force_dirs(int at_once);
+/* Tests only: plan as if the L2 (per core) and L3 caches took these many
+ * bytes (0: this CPU's, src/cache.h). */
+void rk_plan_force_caches(double l2_bytes, double l3_bytes);
 #endif
 
 /* A sense-reversing spin barrier on a shared counter: cheaper than

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "formats.h"
 #include "rnnkit.h"
 #include "status.h"
@@ -702,6 +703,10 @@ Test(cli, info) {
     snprintf(want, sizeof want, "active isa: %s\n", rnnkit_isa_active());
     cr_assert(strstr(r.out, want), "no \"%s\": %s", want, r.out);
     cr_assert(strstr(r.out, "scalar"), "scalar not listed: %s", r.out);
+    double c[3];
+    rk_cache_sizes(c);
+    snprintf(want, sizeof want, "caches: L1d %.0f KiB, L2 %.0f KiB per core,", c[0] / 1024, c[1] / 1024);
+    cr_assert(strstr(r.out, want), "no \"%s\": %s", want, r.out);
 }
 
 Test(cli, example_then_run) {

@@ -13,6 +13,7 @@
 #endif
 
 #include "cli.h"
+#include "src/cache.h"
 #include "src/dispatch.h"
 #include "src/formats.h"
 
@@ -62,6 +63,10 @@ int cli_info(int argc, char **argv) {
     printf(" (OpenMP max %d, %d processors)", omp_get_max_threads(), omp_get_num_procs());
 #endif
     printf("\n");
+    double caches[3];
+    rk_cache_sizes(caches);
+    printf("caches: L1d %.0f KiB, L2 %.0f KiB per core, L3 %.0f MiB (the thread plan counts half of L3)\n",
+           caches[0] / 1024, caches[1] / 1024, caches[2] / (1024 * 1024));
     print_kernels(active);
     return CLI_EXIT_OK;
 }

@@ -23,6 +23,7 @@
  * of one thread does (private caches), L3 when all of them do (shared).
  */
 #include "prof.h"
+#include "cache.h"
 
 #include <errno.h>
 #include <math.h>
@@ -401,50 +402,6 @@ static double measure_read(read_fn fn, size_t bytes, int threads, int trials) {
     return best * 1e-9;
 }
 
-static double parse_size(const char *s) {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v <= 0) return 0;
-    if (*end == 'K') v *= 1024;
-    else if (*end == 'M') v *= 1024 * 1024;
-    else if (*end == 'G') v *= 1024.0 * 1024 * 1024;
-    return v;
-}
-
-static int read_line(const char *path, char *buf, size_t len) {
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    int ok = fgets(buf, (int)len, f) != NULL;
-    fclose(f);
-    if (!ok) return -1;
-    buf[strcspn(buf, "\n")] = 0;
-    return 0;
-}
-
-void rk_limits_cache_sizes(double sizes[3]) {
-    sizes[0] = sizes[1] = sizes[2] = 0;
-    for (int i = 0; i < 10; i++) {
-        char path[128], level[32], type[32], size[32];
-        const char *dir = "/sys/devices/system/cpu/cpu0/cache/index";
-        snprintf(path, sizeof path, "%s%d/level", dir, i);
-        if (read_line(path, level, sizeof level)) continue;
-        snprintf(path, sizeof path, "%s%d/type", dir, i);
-        if (read_line(path, type, sizeof type) || !strcmp(type, "Instruction")) continue;
-        snprintf(path, sizeof path, "%s%d/size", dir, i);
-        if (read_line(path, size, sizeof size)) continue;
-        int l = atoi(level);
-        if (l >= 1 && l <= 3 && sizes[l - 1] == 0) sizes[l - 1] = parse_size(size);
-    }
-#ifdef _SC_LEVEL1_DCACHE_SIZE
-    if (sizes[0] <= 0) sizes[0] = (double)sysconf(_SC_LEVEL1_DCACHE_SIZE);
-    if (sizes[1] <= 0) sizes[1] = (double)sysconf(_SC_LEVEL2_CACHE_SIZE);
-    if (sizes[2] <= 0) sizes[2] = (double)sysconf(_SC_LEVEL3_CACHE_SIZE);
-#endif
-    if (sizes[0] <= 0) sizes[0] = 32 * 1024;
-    if (sizes[1] <= 0) sizes[1] = 1024 * 1024;
-    if (sizes[2] <= 0) sizes[2] = 32 * 1024 * 1024;
-}
-
 static void cpu_model(char *buf, size_t len) {
     snprintf(buf, len, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -485,7 +442,7 @@ static void progress(int show, const char *fmt, ...) {
 void rk_limits_measure(rk_limits *lim, int show) {
     memset(lim, 0, sizeof *lim);
     cpu_model(lim->cpu, sizeof lim->cpu);
-    rk_limits_cache_sizes(lim->cache_size);
+    rk_cache_sizes(lim->cache_size);
     int all = actual_threads(max_threads());
     lim->cores = all;
     int counts[2] = {1, all};

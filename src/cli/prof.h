@@ -55,8 +55,6 @@ typedef struct rk_limits {
 double rk_limits_fma(const rk_limits *lim, int isa, int threads);
 double rk_limits_bw(const rk_limits *lim, int level, int threads);
 
-/* Cache sizes from sysfs, then sysconf, then 32 KiB / 1 MiB / 32 MiB. */
-void rk_limits_cache_sizes(double sizes[3]);
 /* Measures everything (a few seconds); progress on stderr if show. */
 void rk_limits_measure(rk_limits *lim, int show);
 
