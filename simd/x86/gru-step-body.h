@@ -62,6 +62,54 @@ RNNKIT_VINLINE void rnnkit_gru_lbr_update(const int STD, const rnnkit_step_args 
     }
 }
 
+/* NB (1..4, a compile-time constant) full blocks of one row,
+ * linear_before_reset = 1, standard activations, no clip: the operations
+ * of rnnkit_gru_lbr_update in the same order on the same operands, so
+ * the same bits. acc: the blocks' sums (block b, column g at
+ * acc[(b*3 + g)*VW]); xp, bhn (NULL: zeros), hp, ho: at the first
+ * block's unit. */
+RNNKIT_VINLINE void rnnkit_gru_lbr_blocks(const int NB, const float *acc, const float *xp, int64_t H,
+                                          const float *bhn, const float *hp, float *ho) {
+    V vr[4], vz[4], hn[4];
+    for (int b = 0; b < NB; b++) {
+        const float *ab = acc + b * 3 * RNNKIT_VW, *xb = xp + b * RNNKIT_VW;
+        vr[b] = vadd(vload(ab), vload(xb));
+        vz[b] = vadd(vload(ab + RNNKIT_VW), vload(xb + H));
+        hn[b] = vadd(vload(ab + 2 * RNNKIT_VW), bhn ? vload(bhn + b * RNNKIT_VW) : vzero());
+    }
+    for (int b = 0; b < NB; b++) vr[b] = vsigmoid(vr[b]);
+    for (int b = 0; b < NB; b++) vz[b] = vsigmoid(vz[b]);
+    for (int b = 0; b < NB; b++)
+        hn[b] = vtanh(vfma(vr[b], hn[b], vload(xp + 2 * H + b * RNNKIT_VW)));
+    for (int b = 0; b < NB; b++)
+        vstore(ho + b * RNNKIT_VW, vfma(vz[b], vsub(vload(hp + b * RNNKIT_VW), hn[b]), hn[b]));
+}
+
+/* One row's linear_before_reset update of nbg full blocks (see
+ * rnnkit_gru_lbr_blocks), four blocks at a time, as
+ * rnnkit_lstm_update_row. */
+RNNKIT_VINLINE void rnnkit_gru_lbr_update_row(const rnnkit_step_args *a, const float *buf,
+                                              int64_t i0, int64_t g0, int64_t nbg) {
+    const int64_t H = a->h;
+    const float *xp = a->xp + (size_t)i0 * (size_t)a->ld_xp + g0;
+    const float *bhn = a->b_hn ? a->b_hn + g0 : NULL;
+    const float *hp = a->h_prev + (size_t)i0 * (size_t)a->ld_h_prev + g0;
+    float *ho = a->h_out + (size_t)i0 * (size_t)a->ld_h_out + g0;
+    int64_t b = 0;
+    for (; b + 4 <= nbg; b += 4)
+        rnnkit_gru_lbr_blocks(4, buf + b * 3 * RNNKIT_VW, xp + b * RNNKIT_VW, H,
+                              bhn ? bhn + b * RNNKIT_VW : NULL, hp + b * RNNKIT_VW,
+                              ho + b * RNNKIT_VW);
+    const float *ab = buf + b * 3 * RNNKIT_VW, *bo = bhn ? bhn + b * RNNKIT_VW : NULL;
+    const int64_t o = b * RNNKIT_VW;
+    switch (nbg - b) {
+    case 3: rnnkit_gru_lbr_blocks(3, ab, xp + o, H, bo, hp + o, ho + o); break;
+    case 2: rnnkit_gru_lbr_blocks(2, ab, xp + o, H, bo, hp + o, ho + o); break;
+    case 1: rnnkit_gru_lbr_blocks(1, ab, xp + o, H, bo, hp + o, ho + o); break;
+    default: break;
+    }
+}
+
 RNNKIT_VINLINE void rnnkit_gru_rz_update(const int STD, const rnnkit_step_args *a, const float *buf,
                                          int64_t i0, int64_t mr, int c0, int64_t j0,
                                          int64_t nv) {
@@ -112,7 +160,13 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const int STD, const rnnkit_step_args *a
 #define RNNKIT_GRU_N_COLS_(bb, blk, p, s)                              \
     p[bb] = a->w_n + (size_t)(blk) * (size_t)a->k * RNNKIT_VW;         \
     s[bb] = RNNKIT_VW;
-#define RNNKIT_GRU_LBR_UPDATE_(i0, mr, g0, nbg) rnnkit_gru_lbr_update(std_, a, buf, i0, mr, g0, nbg)
+#define RNNKIT_GRU_LBR_UPDATE_(i0, mr, g0, nbg)                                               \
+    do {                                                                                      \
+        if (std_ && !(a->clip > 0.0f) && (mr) == 1 && (g0) + (nbg)*RNNKIT_VW <= a->j_end)      \
+            rnnkit_gru_lbr_update_row(a, buf, i0, g0, nbg);                                   \
+        else                                                                                  \
+            rnnkit_gru_lbr_update(std_, a, buf, i0, mr, g0, nbg);                             \
+    } while (0)
 #define RNNKIT_GRU_RZ_U_(i0, mr, bb, j0, nv) \
     rnnkit_gru_rz_update(std_, a, buf, i0, mr, (int)(bb)*2, j0, nv)
 #define RNNKIT_GRU_N_U_(i0, mr, bb, j0, nv) \
