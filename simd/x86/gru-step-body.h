@@ -62,52 +62,72 @@ RNNKIT_VINLINE void rnnkit_gru_lbr_update(const int STD, const rnnkit_step_args 
     }
 }
 
-/* NB (1..4, a compile-time constant) full blocks of one row,
- * linear_before_reset = 1, standard activations, no clip: the operations
- * of rnnkit_gru_lbr_update in the same order on the same operands, so
- * the same bits. acc: the blocks' sums (block b, column g at
- * acc[(b*3 + g)*VW]); xp, bhn (NULL: zeros), hp, ho: at the first
- * block's unit. */
-RNNKIT_VINLINE void rnnkit_gru_lbr_blocks(const int NB, const float *acc, const float *xp, int64_t H,
-                                          const float *bhn, const float *hp, float *ho) {
+/* NB (1..4, a compile-time constant) items, each a full block of one
+ * row, linear_before_reset = 1, standard activations, no clip: the
+ * operations of rnnkit_gru_lbr_update in the same order on the same
+ * operands, so the same bits. Item b's sums at acc + b*sa (column g VW
+ * floats further each), its xp, b_hn (NULL: zeros), h_prev and h_out at
+ * xp + b*sx, bhn + b*sb, hp + b*sp and ho + b*sh: the blocks of one row
+ * (batch 1) or one block of successive rows (batch >= 2 tiles). */
+RNNKIT_VINLINE void rnnkit_gru_lbr_items(const int NB, const float *acc, int64_t sa,
+                                         const float *xp, int64_t sx, int64_t H, const float *bhn,
+                                         int64_t sb, const float *hp, int64_t sp, float *ho,
+                                         int64_t sh) {
     V vr[4], vz[4], hn[4];
     for (int b = 0; b < NB; b++) {
-        const float *ab = acc + b * 3 * RNNKIT_VW, *xb = xp + b * RNNKIT_VW;
+        const float *ab = acc + b * sa, *xb = xp + b * sx;
         vr[b] = vadd(vload(ab), vload(xb));
         vz[b] = vadd(vload(ab + RNNKIT_VW), vload(xb + H));
-        hn[b] = vadd(vload(ab + 2 * RNNKIT_VW), bhn ? vload(bhn + b * RNNKIT_VW) : vzero());
+        hn[b] = vadd(vload(ab + 2 * RNNKIT_VW), bhn ? vload(bhn + b * sb) : vzero());
     }
     for (int b = 0; b < NB; b++) vr[b] = vsigmoid(vr[b]);
     for (int b = 0; b < NB; b++) vz[b] = vsigmoid(vz[b]);
+    for (int b = 0; b < NB; b++) hn[b] = vtanh(vfma(vr[b], hn[b], vload(xp + b * sx + 2 * H)));
     for (int b = 0; b < NB; b++)
-        hn[b] = vtanh(vfma(vr[b], hn[b], vload(xp + 2 * H + b * RNNKIT_VW)));
-    for (int b = 0; b < NB; b++)
-        vstore(ho + b * RNNKIT_VW, vfma(vz[b], vsub(vload(hp + b * RNNKIT_VW), hn[b]), hn[b]));
+        vstore(ho + b * sh, vfma(vz[b], vsub(vload(hp + b * sp), hn[b]), hn[b]));
 }
 
-/* One row's linear_before_reset update of nbg full blocks (see
- * rnnkit_gru_lbr_blocks), four blocks at a time, as
- * rnnkit_lstm_update_row. */
-RNNKIT_VINLINE void rnnkit_gru_lbr_update_row(const rnnkit_step_args *a, const float *buf,
-                                              int64_t i0, int64_t g0, int64_t nbg) {
+/* n items (see rnnkit_gru_lbr_items), four at a time, unrolled. */
+RNNKIT_VINLINE void rnnkit_gru_lbr_items_n(int64_t n, const float *acc, int64_t sa,
+                                           const float *xp, int64_t sx, int64_t H,
+                                           const float *bhn, int64_t sb, const float *hp,
+                                           int64_t sp, float *ho, int64_t sh) {
+    int64_t b = 0;
+    for (; b + 4 <= n; b += 4)
+        rnnkit_gru_lbr_items(4, acc + b * sa, sa, xp + b * sx, sx, H, bhn ? bhn + b * sb : NULL,
+                             sb, hp + b * sp, sp, ho + b * sh, sh);
+    acc += b * sa, xp += b * sx, hp += b * sp, ho += b * sh;
+    if (bhn) bhn += b * sb;
+    switch (n - b) {
+    case 3: rnnkit_gru_lbr_items(3, acc, sa, xp, sx, H, bhn, sb, hp, sp, ho, sh); break;
+    case 2: rnnkit_gru_lbr_items(2, acc, sa, xp, sx, H, bhn, sb, hp, sp, ho, sh); break;
+    case 1: rnnkit_gru_lbr_items(1, acc, sa, xp, sx, H, bhn, sb, hp, sp, ho, sh); break;
+    default: break;
+    }
+}
+
+/* The linear_before_reset update of a tile whose blocks are all full,
+ * standard activations, no clip (see rnnkit_gru_lbr_items), as
+ * rnnkit_lstm_update_plain; 0 if the tile has a partial block. */
+RNNKIT_VINLINE int rnnkit_gru_lbr_update_plain(const rnnkit_step_args *a, const float *buf,
+                                               int64_t i0, int64_t mr, int64_t g0, int64_t nbg) {
+    if (g0 + nbg * RNNKIT_VW > a->j_end) return 0;
     const int64_t H = a->h;
     const float *xp = a->xp + (size_t)i0 * (size_t)a->ld_xp + g0;
     const float *bhn = a->b_hn ? a->b_hn + g0 : NULL;
     const float *hp = a->h_prev + (size_t)i0 * (size_t)a->ld_h_prev + g0;
     float *ho = a->h_out + (size_t)i0 * (size_t)a->ld_h_out + g0;
-    int64_t b = 0;
-    for (; b + 4 <= nbg; b += 4)
-        rnnkit_gru_lbr_blocks(4, buf + b * 3 * RNNKIT_VW, xp + b * RNNKIT_VW, H,
-                              bhn ? bhn + b * RNNKIT_VW : NULL, hp + b * RNNKIT_VW,
-                              ho + b * RNNKIT_VW);
-    const float *ab = buf + b * 3 * RNNKIT_VW, *bo = bhn ? bhn + b * RNNKIT_VW : NULL;
-    const int64_t o = b * RNNKIT_VW;
-    switch (nbg - b) {
-    case 3: rnnkit_gru_lbr_blocks(3, ab, xp + o, H, bo, hp + o, ho + o); break;
-    case 2: rnnkit_gru_lbr_blocks(2, ab, xp + o, H, bo, hp + o, ho + o); break;
-    case 1: rnnkit_gru_lbr_blocks(1, ab, xp + o, H, bo, hp + o, ho + o); break;
-    default: break;
-    }
+    if (mr == 1)
+        rnnkit_gru_lbr_items_n(nbg, buf, 3 * RNNKIT_VW, xp, RNNKIT_VW, H, bhn, RNNKIT_VW, hp,
+                               RNNKIT_VW, ho, RNNKIT_VW);
+    else
+        for (int64_t bb = 0; bb < nbg; bb++) {
+            const int64_t o = bb * RNNKIT_VW;
+            rnnkit_gru_lbr_items_n(mr, buf + bb * 3 * RNNKIT_VW, RNNKIT_BUF_LD, xp + o, a->ld_xp,
+                                   H, bhn ? bhn + o : NULL, 0, hp + o, a->ld_h_prev, ho + o,
+                                   a->ld_h_out);
+        }
+    return 1;
 }
 
 RNNKIT_VINLINE void rnnkit_gru_rz_update(const int STD, const rnnkit_step_args *a, const float *buf,
@@ -162,9 +182,7 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const int STD, const rnnkit_step_args *a
     s[bb] = RNNKIT_VW;
 #define RNNKIT_GRU_LBR_UPDATE_(i0, mr, g0, nbg)                                               \
     do {                                                                                      \
-        if (std_ && !(a->clip > 0.0f) && (mr) == 1 && (g0) + (nbg)*RNNKIT_VW <= a->j_end)      \
-            rnnkit_gru_lbr_update_row(a, buf, i0, g0, nbg);                                   \
-        else                                                                                  \
+        if (!std_ || a->clip > 0.0f || !rnnkit_gru_lbr_update_plain(a, buf, i0, mr, g0, nbg)) \
             rnnkit_gru_lbr_update(std_, a, buf, i0, mr, g0, nbg);                             \
     } while (0)
 #define RNNKIT_GRU_RZ_U_(i0, mr, bb, j0, nv) \

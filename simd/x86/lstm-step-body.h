@@ -71,17 +71,19 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const int STD, const rnnkit_step_args *a,
     }
 }
 
-/* NB (1..4, a compile-time constant) full blocks of one row with the
- * standard activations and no peepholes, clip or input_forget: the
- * operations of rnnkit_lstm_update in the same order on the same
- * operands, so the same bits. acc: the blocks' gate sums (block b, gate
- * g at acc[(b*4 + g)*VW]); xp, cp, co, ho: the row at the first block's
- * unit. */
-RNNKIT_VINLINE void rnnkit_lstm_blocks(const int NB, const float *acc, const float *xp, int64_t H,
-                                       const float *cp, float *co, float *ho) {
+/* NB (1..4, a compile-time constant) items, each a full block of one
+ * row, with the standard activations and no peepholes, clip or
+ * input_forget: the operations of rnnkit_lstm_update in the same order on
+ * the same operands, so the same bits. Item b's gate sums at acc + b*sa
+ * (gate g VW floats further each), its xp, c_prev / c_out and h_out at
+ * xp + b*sx, cp / co + b*sc and ho + b*sh: the blocks of one row (batch
+ * 1) or one block of successive rows (batch >= 3 tiles). */
+RNNKIT_VINLINE void rnnkit_lstm_items(const int NB, const float *acc, int64_t sa, const float *xp,
+                                      int64_t sx, int64_t H, const float *cp, float *co,
+                                      int64_t sc, float *ho, int64_t sh) {
     V vi[4], vf[4], vg[4], vo[4];
     for (int b = 0; b < NB; b++) {
-        const float *ab = acc + b * 4 * RNNKIT_VW, *xb = xp + b * RNNKIT_VW;
+        const float *ab = acc + b * sa, *xb = xp + b * sx;
         vi[b] = vadd(vload(ab), vload(xb));
         vf[b] = vadd(vload(ab + RNNKIT_VW), vload(xb + H));
         vg[b] = vadd(vload(ab + 2 * RNNKIT_VW), vload(xb + 2 * H));
@@ -90,39 +92,56 @@ RNNKIT_VINLINE void rnnkit_lstm_blocks(const int NB, const float *acc, const flo
     for (int b = 0; b < NB; b++) vi[b] = vsigmoid(vi[b]);
     for (int b = 0; b < NB; b++) vf[b] = vsigmoid(vf[b]);
     for (int b = 0; b < NB; b++) vg[b] = vtanh(vg[b]);
-    for (int b = 0; b < NB; b++) vf[b] = vfma(vf[b], vload(cp + b * RNNKIT_VW), vmul(vi[b], vg[b]));
+    for (int b = 0; b < NB; b++) vf[b] = vfma(vf[b], vload(cp + b * sc), vmul(vi[b], vg[b]));
     for (int b = 0; b < NB; b++) vo[b] = vsigmoid(vo[b]);
     for (int b = 0; b < NB; b++) {
-        vstore(co + b * RNNKIT_VW, vf[b]);
-        vstore(ho + b * RNNKIT_VW, vmul(vo[b], vtanh(vf[b])));
+        vstore(co + b * sc, vf[b]);
+        vstore(ho + b * sh, vmul(vo[b], vtanh(vf[b])));
     }
 }
 
-/* One row's update of nbg blocks, all full, standard cell (see
- * rnnkit_lstm_blocks): the row's pointers are set once and the blocks
- * are taken four at a time, unrolled. The general update walks (row,
- * block) items through index arithmetic, tail masks and run-time
- * options; at batch 1, H 32 it took ~1600 instructions per step
- * (callgrind), ~400 per block. */
-RNNKIT_VINLINE void rnnkit_lstm_update_row(const rnnkit_step_args *a, const float *buf, int64_t i0,
-                                           int64_t g0, int64_t nbg) {
+/* n items (see rnnkit_lstm_items), four at a time, unrolled. */
+RNNKIT_VINLINE void rnnkit_lstm_items_n(int64_t n, const float *acc, int64_t sa, const float *xp,
+                                        int64_t sx, int64_t H, const float *cp, float *co,
+                                        int64_t sc, float *ho, int64_t sh) {
+    int64_t b = 0;
+    for (; b + 4 <= n; b += 4)
+        rnnkit_lstm_items(4, acc + b * sa, sa, xp + b * sx, sx, H, cp + b * sc, co + b * sc, sc,
+                          ho + b * sh, sh);
+    acc += b * sa, xp += b * sx, cp += b * sc, co += b * sc, ho += b * sh;
+    switch (n - b) {
+    case 3: rnnkit_lstm_items(3, acc, sa, xp, sx, H, cp, co, sc, ho, sh); break;
+    case 2: rnnkit_lstm_items(2, acc, sa, xp, sx, H, cp, co, sc, ho, sh); break;
+    case 1: rnnkit_lstm_items(1, acc, sa, xp, sx, H, cp, co, sc, ho, sh); break;
+    default: break;
+    }
+}
+
+/* The update of a tile whose blocks are all full, with the standard cell
+ * (see rnnkit_lstm_items): the blocks of one row (batch 1), or block by
+ * block the tile's rows (batch >= 2), with the pointers set once; 0 if
+ * the tile has a partial block. The general update walks (row, block)
+ * items through index arithmetic, tail masks and run-time options; at
+ * batch 1, H 32 it took ~1600 instructions per step (callgrind), ~400 per
+ * block; this one ~1200. */
+RNNKIT_VINLINE int rnnkit_lstm_update_plain(const rnnkit_step_args *a, const float *buf, int64_t i0,
+                                            int64_t mr, int64_t g0, int64_t nbg) {
+    if (g0 + nbg * RNNKIT_VW > a->j_end) return 0;
     const int64_t H = a->h;
     const float *xp = a->xp + (size_t)i0 * (size_t)a->ld_xp + g0;
     const float *cp = a->c_prev + (size_t)i0 * (size_t)H + g0;
     float *co = a->c_out + (size_t)i0 * (size_t)H + g0;
     float *ho = a->h_out + (size_t)i0 * (size_t)a->ld_h_out + g0;
-    int64_t b = 0;
-    for (; b + 4 <= nbg; b += 4)
-        rnnkit_lstm_blocks(4, buf + b * 4 * RNNKIT_VW, xp + b * RNNKIT_VW, H, cp + b * RNNKIT_VW,
-                           co + b * RNNKIT_VW, ho + b * RNNKIT_VW);
-    const float *ab = buf + b * 4 * RNNKIT_VW;
-    const int64_t o = b * RNNKIT_VW;
-    switch (nbg - b) {
-    case 3: rnnkit_lstm_blocks(3, ab, xp + o, H, cp + o, co + o, ho + o); break;
-    case 2: rnnkit_lstm_blocks(2, ab, xp + o, H, cp + o, co + o, ho + o); break;
-    case 1: rnnkit_lstm_blocks(1, ab, xp + o, H, cp + o, co + o, ho + o); break;
-    default: break;
-    }
+    if (mr == 1)
+        rnnkit_lstm_items_n(nbg, buf, 4 * RNNKIT_VW, xp, RNNKIT_VW, H, cp, co, RNNKIT_VW, ho,
+                            RNNKIT_VW);
+    else
+        for (int64_t bb = 0; bb < nbg; bb++) {
+            const int64_t o = bb * RNNKIT_VW;
+            rnnkit_lstm_items_n(mr, buf + bb * 4 * RNNKIT_VW, RNNKIT_BUF_LD, xp + o, a->ld_xp, H,
+                                cp + o, co + o, H, ho + o, a->ld_h_out);
+        }
+    return 1;
 }
 
 #define RNNKIT_LSTM_COLS_(bb, blk, p, s)                                                  \
@@ -132,9 +151,7 @@ RNNKIT_VINLINE void rnnkit_lstm_update_row(const rnnkit_step_args *a, const floa
     }
 #define RNNKIT_LSTM_UPDATE_(i0, mr, g0, nbg)                                                  \
     do {                                                                                      \
-        if (plain_ && (mr) == 1 && (g0) + (nbg)*RNNKIT_VW <= a->j_end)                         \
-            rnnkit_lstm_update_row(a, buf, i0, g0, nbg);                                      \
-        else                                                                                  \
+        if (!plain_ || !rnnkit_lstm_update_plain(a, buf, i0, mr, g0, nbg))                    \
             rnnkit_lstm_update(std_, a, buf, i0, mr, g0, nbg);                                \
     } while (0)
 #define RNNKIT_LSTM_PREF_(i0, mr, g0, nbg)                                             \
