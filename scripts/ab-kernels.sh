@@ -1,5 +1,5 @@
 #!/bin/sh
-# Compares the AVX2 gemm, LSTM and GRU step kernels of two git revisions in ONE
+# Compares the AVX2 gemm, LSTM, GRU and RNN tanh step kernels of two git revisions in ONE
 # process, interleaved round by round (bench/ab/ab_main.c), so that the
 # drift of a shared machine hits both alike. Needs gcc and an x86-64 CPU
 # with AVX2+FMA; builds in a temporary directory, touches nothing else.
@@ -31,8 +31,11 @@ for v in old new; do
         -c "$root/bench/ab/ab-lstm.c" -o "$tmp/l_$v.o"
     gcc $flags -I"$tmp/$v" -I"$tmp/$v/include" -Drnnkit_f32_gru_step__avx2=gru_$v \
         -c "$root/bench/ab/ab-gru.c" -o "$tmp/r_$v.o"
+    gcc $flags -I"$tmp/$v" -I"$tmp/$v/include" -Drnnkit_f32_rnn_tanh_step__avx2=rnn_$v \
+        -Drnnkit_f32_rnn_relu_step__avx2=rnn_relu_$v -c "$root/bench/ab/ab-rnn.c" -o "$tmp/e_$v.o"
 done
 gcc -O2 -I"$tmp/new" "$root/bench/ab/ab_main.c" "$tmp"/g_old.o "$tmp"/g_new.o \
-    "$tmp"/l_old.o "$tmp"/l_new.o "$tmp"/r_old.o "$tmp"/r_new.o -o "$tmp/ab_kernels"
+    "$tmp"/l_old.o "$tmp"/l_new.o "$tmp"/r_old.o "$tmp"/r_new.o "$tmp"/e_old.o "$tmp"/e_new.o \
+    -o "$tmp/ab_kernels"
 echo "old = $old, new = ${new:-working tree}"
 "$tmp/ab_kernels" "$@"

@@ -2,7 +2,7 @@
  * Old and new x86 kernels in ONE process, interleaved round by round, so
  * that the drift of a shared machine (10-30 % between runs minutes apart)
  * hits both alike. Built by scripts/ab-kernels.sh from two git revisions:
- * the AVX2 gemm, LSTM step and GRU step (linear_before_reset = 1) of each,
+ * the AVX2 gemm, LSTM step, GRU step (linear_before_reset = 1) and RNN tanh step of each,
  * symbols renamed to *_old / *_new. Prints best and median GFLOP/s
  * (gemm m 50 (batch 1) and 400 with LSTM gates, 400 with GRU gates, m 3200 with LSTM gates for
  * H <= 512, at H >= 128; the speech models' gemm m 63 K 24 for H <= 64;
@@ -28,6 +28,8 @@ void lstm_old(const rnnkit_step_args *);
 void lstm_new(const rnnkit_step_args *);
 void gru_old(const rnnkit_step_args *);
 void gru_new(const rnnkit_step_args *);
+void rnn_old(const rnnkit_step_args *);
+void rnn_new(const rnnkit_step_args *);
 
 #define ROUNDS 15
 
@@ -137,6 +139,32 @@ static void run_gru(int H, int n, int steps, int as_flops) {
     free(w), free(wn), free(xp), free(bhn), free(h[0]), free(h[1]);
 }
 
+/* Chained Elman RNN (tanh) steps, batch n. */
+static void run_rnn(int H, int n, int steps, int as_flops) {
+    const int K = H;
+    float *w = rnd((size_t)H * K), *xp = rnd((size_t)n * H * 8);
+    float *h[2] = {rnd((size_t)n * H), rnd((size_t)n * H)};
+    rnnkit_step_args s;
+    memset(&s, 0, sizeof s);
+    s.nr = 8, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w;
+    s.ld_xp = H, s.ld_h_prev = K, s.ld_h_out = H, s.default_act = 1;
+    double t[2][ROUNDS];
+    for (int r = 0; r < ROUNDS; r++)
+        for (int v = 0; v < 2; v++) {
+            double t0 = now();
+            for (int i = 0; i < steps; i++) {
+                s.xp = xp + (size_t)(i & 7) * n * H;
+                s.h_prev = h[i & 1], s.h_out = h[!(i & 1)], s.reverse = i & 1;
+                (v ? rnn_new : rnn_old)(&s);
+            }
+            t[v][r] = (now() - t0) / steps;
+        }
+    char name[64];
+    snprintf(name, sizeof name, "rnn step N=%d H=%d", n, H);
+    report(name, t, as_flops ? 2.0 * n * H * K : 0);
+    free(w), free(xp), free(h[0]), free(h[1]);
+}
+
 int main(int argc, char **argv) {
     int hs[8] = {32, 512, 1024}, nh = 3;
     /* Batch sizes of the steps at H >= 128: AB_BATCH="8 16 64", default 8 64. */
@@ -168,12 +196,14 @@ int main(int argc, char **argv) {
         const int steps1 = (int)(2000000 / w > 20000 ? 20000 : (2000000 / w < 20 ? 20 : 2000000 / w));
         run_lstm(H, 1, steps1, 0);
         run_gru(H, 1, steps1, 0);
+        run_rnn(H, 1, steps1, 0);
         if (H >= 128) {
             for (int b = 0; b < nbatch; b++) {
                 const long n = batch[b];
                 const int st = (int)(200000000 / (n * w) < 10 ? 10 : 200000000 / (n * w));
                 run_lstm(H, (int)n, st, 1);
                 run_gru(H, (int)n, st, 1);
+                run_rnn(H, (int)n, st, 1);
             }
             if (getenv("AB_STEPS_ONLY") && *getenv("AB_STEPS_ONLY")) continue;
             run_gemm(50, 4, H, H); /* batch 1, T 50 */

@@ -24,12 +24,63 @@ RNNKIT_VINLINE void rnnkit_rnn_update(const int MODE, const rnnkit_step_args *a,
     }
 }
 
+/* NB (1..4, a compile-time constant) items, each a full block of one
+ * row, MODE 0 (tanh) or 1 (relu), no clip: rnnkit_rnn_update's operations
+ * on the same operands (same bits), the items' activations side by side.
+ * Item b's sum at acc + b*sa, its xp and h_out at xp + b*sx, ho + b*sh. */
+RNNKIT_VINLINE void rnnkit_rnn_items(const int NB, const int MODE, const float *acc, int64_t sa,
+                                     const float *xp, int64_t sx, float *ho, int64_t sh) {
+    V x[4];
+    for (int b = 0; b < NB; b++) x[b] = vadd(vload(acc + b * sa), vload(xp + b * sx));
+    for (int b = 0; b < NB; b++) vstore(ho + b * sh, MODE ? vmax(vzero(), x[b]) : vtanh(x[b]));
+}
+
+/* n items (see rnnkit_rnn_items), four at a time, unrolled. */
+RNNKIT_VINLINE void rnnkit_rnn_items_n(const int MODE, int64_t n, const float *acc, int64_t sa,
+                                       const float *xp, int64_t sx, float *ho, int64_t sh) {
+    int64_t b = 0;
+    for (; b + 4 <= n; b += 4)
+        rnnkit_rnn_items(4, MODE, acc + b * sa, sa, xp + b * sx, sx, ho + b * sh, sh);
+    acc += b * sa, xp += b * sx, ho += b * sh;
+    switch (n - b) {
+    case 3: rnnkit_rnn_items(3, MODE, acc, sa, xp, sx, ho, sh); break;
+    case 2: rnnkit_rnn_items(2, MODE, acc, sa, xp, sx, ho, sh); break;
+    case 1: rnnkit_rnn_items(1, MODE, acc, sa, xp, sx, ho, sh); break;
+    default: break;
+    }
+}
+
+/* The update of a tile whose blocks are all full, standard activation,
+ * no clip: a row's blocks (batch 1), else block by block the tile's rows;
+ * 0 if the tile has a partial block. The general one takes (row, block)
+ * items one at a time, each activation a ~30-instruction dependent chain
+ * after the last. */
+RNNKIT_VINLINE int rnnkit_rnn_update_plain(const int MODE, const rnnkit_step_args *a,
+                                           const float *buf, int64_t i0, int64_t mr, int64_t g0,
+                                           int64_t nbg) {
+    if (g0 + nbg * RNNKIT_VW > a->j_end) return 0;
+    const float *xp = a->xp + (size_t)i0 * (size_t)a->ld_xp + g0;
+    float *ho = a->h_out + (size_t)i0 * (size_t)a->ld_h_out + g0;
+    if (mr == 1)
+        rnnkit_rnn_items_n(MODE, nbg, buf, RNNKIT_VW, xp, RNNKIT_VW, ho, RNNKIT_VW);
+    else
+        for (int64_t bb = 0; bb < nbg; bb++)
+            rnnkit_rnn_items_n(MODE, mr, buf + bb * RNNKIT_VW, RNNKIT_BUF_LD, xp + bb * RNNKIT_VW,
+                               a->ld_xp, ho + bb * RNNKIT_VW, a->ld_h_out);
+    return 1;
+}
+
 #define RNNKIT_RNN_COLS_(bb, blk, p, s)                              \
     p[bb] = a->w + (size_t)(blk) * (size_t)a->k * RNNKIT_VW;         \
     s[bb] = RNNKIT_VW;
 #define RNNKIT_RNN_U_(i0, mr, bb, j0, nv) \
     rnnkit_rnn_update(mode_, a, buf, i0, mr, (int)(bb), j0, nv)
-#define RNNKIT_RNN_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_U_, i0, mr, g0, nbg)
+#define RNNKIT_RNN_UPDATE_(i0, mr, g0, nbg)                                                   \
+    do {                                                                                      \
+        if (mode_ == 2 || a->clip > 0.0f ||                                                   \
+            !rnnkit_rnn_update_plain(mode_ == 1, a, buf, i0, mr, g0, nbg))                    \
+            RNNKIT_EACH_BLOCK(a, RNNKIT_RNN_U_, i0, mr, g0, nbg);                             \
+    } while (0)
 
 #define RNNKIT_RNN_PREF_(i0, mr, g0, nbg)                                                 \
     do {                                                                                  \
