@@ -2,7 +2,7 @@
  * Old and new x86 kernels in ONE process, interleaved round by round, so
  * that the drift of a shared machine (10-30 % between runs minutes apart)
  * hits both alike. Built by scripts/ab-kernels.sh from two git revisions:
- * the AVX2 gemm, LSTM step, GRU step (linear_before_reset = 1) and RNN tanh step of each,
+ * the AVX2 gemm, LSTM step, GRU steps (linear_before_reset 1 and 0) and RNN tanh step of each,
  * symbols renamed to *_old / *_new. Prints best and median GFLOP/s
  * (gemm m 50 (batch 1) and 400 with LSTM gates, 400 with GRU gates, m 3200 with LSTM gates for
  * H <= 512, at H >= 128; the speech models' gemm m 63 K 24 for H <= 64;
@@ -112,15 +112,16 @@ static void run_lstm(int H, int n, int steps, int as_flops) {
     free(w), free(xp), free(h[0]), free(h[1]), free(c[0]), free(c[1]);
 }
 
-/* Chained GRU steps (linear_before_reset = 1), batch n. */
-static void run_gru(int H, int n, int steps, int as_flops) {
+/* Chained GRU steps (linear_before_reset = lbr), batch n. */
+static void run_gru_lbr(int H, int n, int steps, int as_flops, int lbr) {
     const int K = H;
     float *w = rnd((size_t)2 * H * K), *wn = rnd((size_t)H * K), *xp = rnd((size_t)n * 3 * H * 8);
     float *bhn = rnd((size_t)H), *h[2] = {rnd((size_t)n * H), rnd((size_t)n * H)};
+    float *scratch = rnd((size_t)n * K);
     rnnkit_step_args s;
     memset(&s, 0, sizeof s);
     s.nr = 8, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w, s.w_n = wn;
-    s.b_hn = bhn, s.linear_before_reset = 1;
+    s.b_hn = lbr ? bhn : NULL, s.linear_before_reset = lbr, s.scratch = scratch;
     s.ld_xp = 3 * H, s.ld_h_prev = K, s.ld_h_out = H, s.default_act = 1;
     double t[2][ROUNDS];
     for (int r = 0; r < ROUNDS; r++)
@@ -134,9 +135,13 @@ static void run_gru(int H, int n, int steps, int as_flops) {
             t[v][r] = (now() - t0) / steps;
         }
     char name[64];
-    snprintf(name, sizeof name, "gru step N=%d H=%d", n, H);
+    snprintf(name, sizeof name, "gru%s step N=%d H=%d", lbr ? "" : "0", n, H);
     report(name, t, as_flops ? 2.0 * n * 3 * H * K : 0);
-    free(w), free(wn), free(xp), free(bhn), free(h[0]), free(h[1]);
+    free(w), free(wn), free(xp), free(bhn), free(h[0]), free(h[1]), free(scratch);
+}
+static void run_gru(int H, int n, int steps, int as_flops) {
+    run_gru_lbr(H, n, steps, as_flops, 1);
+    run_gru_lbr(H, n, steps, as_flops, 0);
 }
 
 /* Chained Elman RNN (tanh) steps, batch n. */

@@ -165,6 +165,92 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const int STD, const rnnkit_step_args *a
     }
 }
 
+/* linear_before_reset = 0, standard activations, no clip: NB (1..4,
+ * compile-time) items of pass 1 (rnnkit_gru_rz_update's operations on
+ * the same operands: same bits). Item b's r, z sums at acc + b*sa (z VW
+ * floats after r), its xp, h_prev, scratch and h_out at xp + b*sx,
+ * hp + b*sp, sc + b*ss, ho + b*sh. */
+RNNKIT_VINLINE void rnnkit_gru_rz_items(const int NB, const float *acc, int64_t sa,
+                                        const float *xp, int64_t sx, int64_t H, const float *hp,
+                                        int64_t sp, float *sc, int64_t ss, float *ho, int64_t sh) {
+    V pr[4], pz[4];
+    for (int b = 0; b < NB; b++) {
+        pr[b] = vadd(vload(acc + b * sa), vload(xp + b * sx));
+        pz[b] = vadd(vload(acc + b * sa + RNNKIT_VW), vload(xp + b * sx + H));
+    }
+    for (int b = 0; b < NB; b++) pr[b] = vsigmoid(pr[b]);
+    for (int b = 0; b < NB; b++) pz[b] = vsigmoid(pz[b]);
+    for (int b = 0; b < NB; b++) {
+        vstore(sc + b * ss, vmul(pr[b], vload(hp + b * sp)));
+        vstore(ho + b * sh, pz[b]);
+    }
+}
+
+/* Pass 2 of linear_before_reset = 0, as rnnkit_gru_rz_items: item b's n
+ * sum at acc + b*sa, its xp (n gate at + 2H), h_prev and h_out (z in,
+ * h out) at xp + b*sx, hp + b*sp, ho + b*sh. */
+RNNKIT_VINLINE void rnnkit_gru_n_items(const int NB, const float *acc, int64_t sa, const float *xp,
+                                       int64_t sx, int64_t H, const float *hp, int64_t sp,
+                                       float *ho, int64_t sh) {
+    V ng[4];
+    for (int b = 0; b < NB; b++) ng[b] = vtanh(vadd(vload(acc + b * sa), vload(xp + b * sx + 2 * H)));
+    for (int b = 0; b < NB; b++)
+        vstore(ho + b * sh, vfma(vload(ho + b * sh), vsub(vload(hp + b * sp), ng[b]), ng[b]));
+}
+
+/* n items of a pass (PASS 1: rnnkit_gru_rz_items, 2: rnnkit_gru_n_items),
+ * four at a time, unrolled. */
+RNNKIT_VINLINE void rnnkit_gru_pass_items_n(const int PASS, int64_t n, const float *acc,
+                                            int64_t sa, const float *xp, int64_t sx, int64_t H,
+                                            const float *hp, int64_t sp, float *sc, int64_t ss,
+                                            float *ho, int64_t sh) {
+#define RNNKIT_GRU_PASS_ITEMS_(NB)                                                           \
+    do {                                                                                     \
+        if (PASS == 1)                                                                       \
+            rnnkit_gru_rz_items(NB, acc, sa, xp, sx, H, hp, sp, sc, ss, ho, sh);             \
+        else                                                                                 \
+            rnnkit_gru_n_items(NB, acc, sa, xp, sx, H, hp, sp, ho, sh);                      \
+    } while (0)
+    int64_t b = 0;
+    for (; b + 4 <= n; b += 4) {
+        RNNKIT_GRU_PASS_ITEMS_(4);
+        acc += 4 * sa, xp += 4 * sx, hp += 4 * sp, ho += 4 * sh;
+        if (PASS == 1) sc += 4 * ss;
+    }
+    switch (n - b) {
+    case 3: RNNKIT_GRU_PASS_ITEMS_(3); break;
+    case 2: RNNKIT_GRU_PASS_ITEMS_(2); break;
+    case 1: RNNKIT_GRU_PASS_ITEMS_(1); break;
+    default: break;
+    }
+#undef RNNKIT_GRU_PASS_ITEMS_
+}
+
+/* A pass's update of a tile whose blocks are all full (standard
+ * activations, no clip), as rnnkit_gru_lbr_update_plain; 0 if the tile
+ * has a partial block. */
+RNNKIT_VINLINE int rnnkit_gru_pass_update_plain(const int PASS, const rnnkit_step_args *a,
+                                                const float *buf, int64_t i0, int64_t mr,
+                                                int64_t g0, int64_t nbg) {
+    if (g0 + nbg * RNNKIT_VW > a->j_end) return 0;
+    const int gc = PASS == 1 ? 2 : 1;
+    const float *xp = a->xp + (size_t)i0 * (size_t)a->ld_xp + g0;
+    const float *hp = a->h_prev + (size_t)i0 * (size_t)a->ld_h_prev + g0;
+    float *sc = PASS == 1 ? a->scratch + (size_t)i0 * (size_t)a->k + g0 : NULL;
+    float *ho = a->h_out + (size_t)i0 * (size_t)a->ld_h_out + g0;
+    if (mr == 1)
+        rnnkit_gru_pass_items_n(PASS, nbg, buf, gc * RNNKIT_VW, xp, RNNKIT_VW, a->h, hp,
+                                RNNKIT_VW, sc, RNNKIT_VW, ho, RNNKIT_VW);
+    else
+        for (int64_t bb = 0; bb < nbg; bb++) {
+            const int64_t o = bb * RNNKIT_VW;
+            rnnkit_gru_pass_items_n(PASS, mr, buf + bb * gc * RNNKIT_VW, RNNKIT_BUF_LD, xp + o,
+                                    a->ld_xp, a->h, hp + o, a->ld_h_prev, sc ? sc + o : NULL,
+                                    a->k, ho + o, a->ld_h_out);
+        }
+    return 1;
+}
+
 #define RNNKIT_GRU_RZ_COLS_(bb, blk, p, s)                                                   \
     for (int g = 0; g < 2; g++) {                                                            \
         p[(bb)*2 + g] = a->w + (size_t)(blk) * (size_t)a->k * 2 * RNNKIT_VW + g * RNNKIT_VW; \
@@ -189,8 +275,16 @@ RNNKIT_VINLINE void rnnkit_gru_n_update(const int STD, const rnnkit_step_args *a
     rnnkit_gru_rz_update(std_, a, buf, i0, mr, (int)(bb)*2, j0, nv)
 #define RNNKIT_GRU_N_U_(i0, mr, bb, j0, nv) \
     rnnkit_gru_n_update(std_, a, buf, i0, mr, (int)(bb), j0, nv)
-#define RNNKIT_GRU_RZ_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_RZ_U_, i0, mr, g0, nbg)
-#define RNNKIT_GRU_N_UPDATE_(i0, mr, g0, nbg) RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_N_U_, i0, mr, g0, nbg)
+#define RNNKIT_GRU_RZ_UPDATE_(i0, mr, g0, nbg)                                                \
+    do {                                                                                      \
+        if (!std_ || a->clip > 0.0f || !rnnkit_gru_pass_update_plain(1, a, buf, i0, mr, g0, nbg)) \
+            RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_RZ_U_, i0, mr, g0, nbg);                           \
+    } while (0)
+#define RNNKIT_GRU_N_UPDATE_(i0, mr, g0, nbg)                                                 \
+    do {                                                                                      \
+        if (!std_ || a->clip > 0.0f || !rnnkit_gru_pass_update_plain(2, a, buf, i0, mr, g0, nbg)) \
+            RNNKIT_EACH_BLOCK(a, RNNKIT_GRU_N_U_, i0, mr, g0, nbg);                            \
+    } while (0)
 
 /* Prefetch xp gates g_lo..g_hi-1 and h_out (WR: written) of a row tile. */
 #define RNNKIT_GRU_PREF(i0, mr, g0, nbg, g_lo, g_hi)                                      \
