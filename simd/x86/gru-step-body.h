@@ -92,18 +92,11 @@ RNNKIT_VINLINE void rnnkit_gru_lbr_items_n(int64_t n, const float *acc, int64_t 
                                            const float *xp, int64_t sx, int64_t H,
                                            const float *bhn, int64_t sb, const float *hp,
                                            int64_t sp, float *ho, int64_t sh) {
-    int64_t b = 0;
-    for (; b + 4 <= n; b += 4)
-        rnnkit_gru_lbr_items(4, acc + b * sa, sa, xp + b * sx, sx, H, bhn ? bhn + b * sb : NULL,
-                             sb, hp + b * sp, sp, ho + b * sh, sh);
-    acc += b * sa, xp += b * sx, hp += b * sp, ho += b * sh;
-    if (bhn) bhn += b * sb;
-    switch (n - b) {
-    case 3: rnnkit_gru_lbr_items(3, acc, sa, xp, sx, H, bhn, sb, hp, sp, ho, sh); break;
-    case 2: rnnkit_gru_lbr_items(2, acc, sa, xp, sx, H, bhn, sb, hp, sp, ho, sh); break;
-    case 1: rnnkit_gru_lbr_items(1, acc, sa, xp, sx, H, bhn, sb, hp, sp, ho, sh); break;
-    default: break;
-    }
+#define RNNKIT_GRU_LBR_ITEMS_(NB, b)                                                         \
+    rnnkit_gru_lbr_items(NB, acc + (b)*sa, sa, xp + (b)*sx, sx, H, bhn ? bhn + (b)*sb : NULL, \
+                         sb, hp + (b)*sp, sp, ho + (b)*sh, sh)
+    RNNKIT_BY_FOUR(n, RNNKIT_GRU_LBR_ITEMS_);
+#undef RNNKIT_GRU_LBR_ITEMS_
 }
 
 /* The linear_before_reset update of a tile whose blocks are all full,
@@ -204,25 +197,16 @@ RNNKIT_VINLINE void rnnkit_gru_pass_items_n(const int PASS, int64_t n, const flo
                                             int64_t sa, const float *xp, int64_t sx, int64_t H,
                                             const float *hp, int64_t sp, float *sc, int64_t ss,
                                             float *ho, int64_t sh) {
-#define RNNKIT_GRU_PASS_ITEMS_(NB)                                                           \
-    do {                                                                                     \
-        if (PASS == 1)                                                                       \
-            rnnkit_gru_rz_items(NB, acc, sa, xp, sx, H, hp, sp, sc, ss, ho, sh);             \
-        else                                                                                 \
-            rnnkit_gru_n_items(NB, acc, sa, xp, sx, H, hp, sp, ho, sh);                      \
+#define RNNKIT_GRU_PASS_ITEMS_(NB, b)                                                      \
+    do {                                                                                   \
+        if (PASS == 1)                                                                     \
+            rnnkit_gru_rz_items(NB, acc + (b)*sa, sa, xp + (b)*sx, sx, H, hp + (b)*sp, sp,  \
+                                sc + (b)*ss, ss, ho + (b)*sh, sh);                         \
+        else                                                                               \
+            rnnkit_gru_n_items(NB, acc + (b)*sa, sa, xp + (b)*sx, sx, H, hp + (b)*sp, sp,   \
+                               ho + (b)*sh, sh);                                           \
     } while (0)
-    int64_t b = 0;
-    for (; b + 4 <= n; b += 4) {
-        RNNKIT_GRU_PASS_ITEMS_(4);
-        acc += 4 * sa, xp += 4 * sx, hp += 4 * sp, ho += 4 * sh;
-        if (PASS == 1) sc += 4 * ss;
-    }
-    switch (n - b) {
-    case 3: RNNKIT_GRU_PASS_ITEMS_(3); break;
-    case 2: RNNKIT_GRU_PASS_ITEMS_(2); break;
-    case 1: RNNKIT_GRU_PASS_ITEMS_(1); break;
-    default: break;
-    }
+    RNNKIT_BY_FOUR(n, RNNKIT_GRU_PASS_ITEMS_);
 #undef RNNKIT_GRU_PASS_ITEMS_
 }
 

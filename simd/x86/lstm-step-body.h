@@ -104,17 +104,11 @@ RNNKIT_VINLINE void rnnkit_lstm_items(const int NB, const float *acc, int64_t sa
 RNNKIT_VINLINE void rnnkit_lstm_items_n(int64_t n, const float *acc, int64_t sa, const float *xp,
                                         int64_t sx, int64_t H, const float *cp, float *co,
                                         int64_t sc, float *ho, int64_t sh) {
-    int64_t b = 0;
-    for (; b + 4 <= n; b += 4)
-        rnnkit_lstm_items(4, acc + b * sa, sa, xp + b * sx, sx, H, cp + b * sc, co + b * sc, sc,
-                          ho + b * sh, sh);
-    acc += b * sa, xp += b * sx, cp += b * sc, co += b * sc, ho += b * sh;
-    switch (n - b) {
-    case 3: rnnkit_lstm_items(3, acc, sa, xp, sx, H, cp, co, sc, ho, sh); break;
-    case 2: rnnkit_lstm_items(2, acc, sa, xp, sx, H, cp, co, sc, ho, sh); break;
-    case 1: rnnkit_lstm_items(1, acc, sa, xp, sx, H, cp, co, sc, ho, sh); break;
-    default: break;
-    }
+#define RNNKIT_LSTM_ITEMS_(NB, b)                                                          \
+    rnnkit_lstm_items(NB, acc + (b)*sa, sa, xp + (b)*sx, sx, H, cp + (b)*sc, co + (b)*sc, sc, \
+                      ho + (b)*sh, sh)
+    RNNKIT_BY_FOUR(n, RNNKIT_LSTM_ITEMS_);
+#undef RNNKIT_LSTM_ITEMS_
 }
 
 /* The update of a tile whose blocks are all full, with the standard cell

@@ -38,16 +38,10 @@ RNNKIT_VINLINE void rnnkit_rnn_items(const int NB, const int MODE, const float *
 /* n items (see rnnkit_rnn_items), four at a time, unrolled. */
 RNNKIT_VINLINE void rnnkit_rnn_items_n(const int MODE, int64_t n, const float *acc, int64_t sa,
                                        const float *xp, int64_t sx, float *ho, int64_t sh) {
-    int64_t b = 0;
-    for (; b + 4 <= n; b += 4)
-        rnnkit_rnn_items(4, MODE, acc + b * sa, sa, xp + b * sx, sx, ho + b * sh, sh);
-    acc += b * sa, xp += b * sx, ho += b * sh;
-    switch (n - b) {
-    case 3: rnnkit_rnn_items(3, MODE, acc, sa, xp, sx, ho, sh); break;
-    case 2: rnnkit_rnn_items(2, MODE, acc, sa, xp, sx, ho, sh); break;
-    case 1: rnnkit_rnn_items(1, MODE, acc, sa, xp, sx, ho, sh); break;
-    default: break;
-    }
+#define RNNKIT_RNN_ITEMS_(NB, b) \
+    rnnkit_rnn_items(NB, MODE, acc + (b)*sa, sa, xp + (b)*sx, sx, ho + (b)*sh, sh)
+    RNNKIT_BY_FOUR(n, RNNKIT_RNN_ITEMS_);
+#undef RNNKIT_RNN_ITEMS_
 }
 
 /* The update of a tile whose blocks are all full, standard activation,

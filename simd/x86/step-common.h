@@ -151,6 +151,22 @@ static inline int64_t rnnkit_block_nv(const rnnkit_step_args *a, int64_t j0) {
     }
 
 
+/* The plain updates' item loop (simd/x86/\*-step-body.h): ITEMS(NB, b)
+ * runs the NB items from item b, NB a compile-time constant: four at a
+ * time, then the 1-3 left, so every call is unrolled with its count. */
+#define RNNKIT_BY_FOUR(n, ITEMS)                    \
+    do {                                            \
+        const int64_t n_ = (n);                     \
+        int64_t b_ = 0;                             \
+        for (; b_ + 4 <= n_; b_ += 4) ITEMS(4, b_); \
+        switch (n_ - b_) {                          \
+        case 3: ITEMS(3, b_); break;                \
+        case 2: ITEMS(2, b_); break;                \
+        case 1: ITEMS(1, b_); break;                \
+        default: break;                             \
+        }                                           \
+    } while (0)
+
 #define RNNKIT_ROW(p, ld, r) ((p) + (size_t)(i0 + (r)) * (size_t)(ld))
 /* Gate sum of row r, column c of the current group. */
 #define RNNKIT_ACC(r, c) vload(buf + (r) * RNNKIT_BUF_LD + (c) * RNNKIT_VW)
