@@ -16,6 +16,14 @@
 #                       instead of running the benchmark
 #   OMP_WAIT_POLICY     default PASSIVE (OpenBLAS threads + idle OpenMP
 #                       threads spinning would oversubscribe the cores)
+#   RNNKIT_BIN          the rnnkit tool for the bounds (default
+#                       $BUILD/src/rnnkit; none: no bound columns)
+#
+# Each row also gets the bound of its shape from `rnnkit prof --bounds`
+# (this machine's measured FMA peak and cache/memory bandwidths, the
+# formula of `rnnkit prof --help`), the limit it comes from (FMA, L1, L2,
+# L3, DRAM) and how close rnnkit and oneDNN run to it (bound time /
+# engine time): a row that falls short says which limit it is up against.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,10 +60,11 @@ else
         --benchmark_out="$json" --benchmark_out_format=json "$@" >&2
 fi
 
-/usr/bin/python3 - "$json" "$cmd" >"$out.tmp" <<'EOF'
-import json, re, statistics, sys
+rnnkit_bin=${RNNKIT_BIN:-$build/src/rnnkit}
+/usr/bin/python3 - "$json" "$cmd" "$rnnkit_bin" >"$out.tmp" <<'EOF'
+import json, os, re, statistics, subprocess, sys
 
-path, cmd = sys.argv[1], sys.argv[2]
+path, cmd, rnnkit_bin = sys.argv[1], sys.argv[2], sys.argv[3]
 with open(path) as f:
     doc = json.load(f)
 
@@ -131,31 +140,90 @@ print("  ratio > 1: rnnkit is faster. GFLOP/s counts the matmuls, 2*T*N*G*H*(I+H
 print()
 
 rk = [e for e in engines if e.startswith("rnnkit-")]
-cols = ["config"] + ["%s us/step" % e for e in engines] + \
-       ["best rnnkit GFLOP/s", "oneDNN / rnnkit", "OpenBLAS / rnnkit"]
-print("| " + " | ".join(cols) + " |")
-print("|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|")
-for cfg in order:
-    r = rows[cfg]
-    best, best_gf = None, None
+
+# Bounds: one `rnnkit prof --bounds` call per (cell, I, H, L, D, isa),
+# with the rows' batch sizes, lengths and thread counts as lists.
+PROF_CELL = {"rnn_tanh": "rnn", "rnn_relu": "rnn-relu", "lstm": "lstm",
+             "gru_lbr1": "gru", "gru_lbr0": "gru"}
+def parse_cfg(cfg):
+    parts = cfg.split("/")
+    kv = dict(p.split(":", 1) for p in parts[1:] if ":" in p)
+    try:
+        return (PROF_CELL[parts[0]], int(kv["I"]), int(kv["H"]), int(kv.get("L", 1)),
+                int(kv.get("D", 1)), int(kv["N"]), int(kv["T"]), int(kv["thr"]))
+    except (KeyError, ValueError):
+        return None
+
+def best_rnnkit(r):
+    best, best_e = None, None
     for pref in (lambda e: e != "rnnkit-scalar", lambda e: True):
         for e in rk:
             if pref(e) and e in r and med(r[e]["us"]) is not None:
                 m = med(r[e]["us"])
                 if best is None or m < best:
-                    best, best_gf = m, med(r[e]["gf"])
+                    best, best_e = m, e
         if best is not None:
             break
+    return best, best_e
+
+bounds, bound_note = {}, None
+if not os.access(rnnkit_bin, os.X_OK):
+    bound_note = "%s not found: no bounds (build it, or set RNNKIT_BIN)" % rnnkit_bin
+else:
+    groups = {}
+    for cfg in order:
+        p = parse_cfg(cfg)
+        _, e = best_rnnkit(rows[cfg])
+        if p is None or e is None:
+            continue
+        g = groups.setdefault(p[:5] + (e[len("rnnkit-"):],), [set(), set(), set()])
+        for i in range(3):
+            g[i].add(p[5 + i])
+    for (pc, i, h, l, d, isa), lists in groups.items():
+        args = [rnnkit_bin, "prof", "--bounds", "--json", "--cell", pc, "--input", str(i),
+                "--hidden", str(h), "--layers", str(l), "--dirs", str(d), "--isa", isa,
+                "--batch", ",".join(map(str, sorted(lists[0]))),
+                "--seq", ",".join(map(str, sorted(lists[1]))),
+                "--threads", ",".join(map(str, sorted(lists[2])))]
+        res = subprocess.run(args, capture_output=True, text=True)
+        if res.returncode != 0:
+            bound_note = "rnnkit prof --bounds failed: %s" % res.stderr.strip()
+            continue
+        for b in json.loads(res.stdout)["rows"]:
+            key = (pc, i, h, l, d, b["batch"], b["seq"], b["threads"], isa)
+            bounds[key] = (b["bound_us_per_step"], b["limit"])
+cols = ["config"] + ["%s us/step" % e for e in engines] + \
+       ["best rnnkit GFLOP/s", "oneDNN / rnnkit", "OpenBLAS / rnnkit",
+        "bound us/step", "limit", "rnnkit % of bound", "oneDNN % of bound"]
+print("| " + " | ".join(cols) + " |")
+print("|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|")
+for cfg in order:
+    r = rows[cfg]
+    best, best_e = best_rnnkit(r)
+    best_gf = med(r[best_e]["gf"]) if best_e else None
     one = med(r["onednn"]["us"]) if "onednn" in r else None
     blas = med(r["openblas"]["us"]) if "openblas" in r else None
+    p = parse_cfg(cfg)
+    bnd = bounds.get(p + (best_e[len("rnnkit-"):],)) if p and best_e else None
+    pct = lambda t: "%.0f %%" % (100.0 * bnd[0] / t) if bnd and t else "-"
     line = [cfg.replace("|", "/")] + [cell(r.get(e)) for e in engines] + [
         "%.1f" % best_gf if best_gf is not None else "-",
-        fmt_ratio(one, best), fmt_ratio(blas, best)]
+        fmt_ratio(one, best), fmt_ratio(blas, best),
+        ("%.1f" % bnd[0] if bnd[0] >= 10 else "%.2f" % bnd[0]) if bnd else "-",
+        bnd[1] if bnd else "-", pct(best), pct(one)]
     print("| " + " | ".join(line) + " |")
 if notes:
     print()
     for i, n in enumerate(notes):
         print("[%d] %s" % (i + 1, n))
+print()
+if bound_note:
+    print("Bounds: %s." % bound_note)
+else:
+    print("Bound: `rnnkit prof --bounds` for the row's shape, thread count and the ISA of its")
+    print("rnnkit time (machine limits measured by `rnnkit prof`); limit: the level the")
+    print("recurrent weights stream from (L1, L2, L3, DRAM) or FMA. % of bound: bound")
+    print("time / engine time (100 % = at the machine's limit).")
 EOF
 mv "$out.tmp" "$out"
 cat "$out"

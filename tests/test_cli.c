@@ -771,6 +771,45 @@ Test(cli, help_and_version) {
     cr_assert(strstr(r.out, "--batch-major"), "run --help lacks --batch-major: %s", r.out);
 }
 
+/* rnnkit prof --bounds: the bound of each shape from the cached machine
+ * limits, nothing timed. The limits file the first call writes is
+ * replaced by round numbers, so the bounds can be worked out by hand:
+ * scalar FMA peak 100 GFLOP/s (1 thread); L2 2 MiB at 100 GB/s.
+ * LSTM H = I = 256, T 50: 1 MiB of recurrent weights per step, from L2:
+ * 10.48576 us; recurrent flops 2*4*256*256 = 524288 -> 5.24288 us; input
+ * projection 5.24288 us per step. Batch 1: 10.48576 + 5.24288 =
+ * 15.72864 us per step (L2); batch 16: 16 * (5.24288 + 5.24288) =
+ * 167.77216 us (FMA). */
+Test(cli, prof_bounds_from_cached_limits) {
+    cr_assert_eq(setenv("XDG_CACHE_HOME", g_dir, 1), 0);
+    result r;
+    RUN(&r, "prof", "--bounds", "--isa", "scalar", "--cell", "rnn", "--hidden", "8", "--batch", "1", "--csv");
+    expect_ok(&r);
+    char dir[256], file[512] = "";
+    snprintf(dir, sizeof dir, "%s/rnnkit", g_dir);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "no cache folder %s", dir);
+    for (struct dirent *e; (e = readdir(d));)
+        if (!strncmp(e->d_name, "limits-", 7)) snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+    closedir(d);
+    cr_assert(file[0], "no limits file in %s", dir);
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fputs("rnnkit-limits 2\ncpu Test CPU\ncores 2\ncache L1 32768\ncache L2 2097152\ncache L3 33554432\n"
+          "fma scalar 100 200\nread L1 400 800\nread L2 100 200\nread L3 50 90\nread DRAM 20 30\n",
+          f);
+    cr_assert_eq(fclose(f), 0);
+    RUN(&r, "prof", "--bounds", "--isa", "scalar", "--cell", "lstm", "--hidden", "256", "--batch", "1,16",
+        "--json");
+    expect_ok(&r);
+    const char *b1 = strstr(r.out, "\"batch\": 1,"), *b16 = strstr(r.out, "\"batch\": 16,");
+    cr_assert(b1 && b16, "rows: %s", r.out);
+    cr_expect(strstr(b1, "\"bound_us_per_step\": 15.7286, \"limit\": \"L2\"") != NULL, "batch 1: %s", r.out);
+    cr_expect(strstr(b16, "\"bound_us_per_step\": 167.7722, \"limit\": \"FMA\"") != NULL, "batch 16: %s", r.out);
+    cr_expect(strstr(b1, "\"us_per_step\": null") != NULL, "timed: %s", r.out);
+    cr_expect(strstr(r.out, "\"cpu\": \"Test CPU\""), "limits not from the cache file: %s", r.out);
+}
+
 /* rnnkit prof on a bidirectional 2-layer grid: one CSV row per (cell,
  * batch), each with the grid's layers and directions (the machine
  * limits are measured into a cache under the test's directory). */

@@ -183,6 +183,42 @@ Test(prof_bound, finish_row) {
     REL_EQ(r.gbps, 1048576.0 * 50 / 1572.864e-6 * 1e-9, "GB/s");
 }
 
+/* A row not timed (rnnkit prof --bounds): the bound alone, the measured
+ * fields 0, and the printers show them as missing, not as 0. */
+Test(prof_bound, row_not_timed) {
+    rk_limits l = test_limits();
+    rk_prof_row r;
+    memset(&r, 0, sizeof r);
+    r.shape = shape(RNNKIT_CELL_LSTM, 256, 256, 0, 1, 1, 1, 50);
+    r.threads = 1;
+    r.isa = RK_ISA_AVX2;
+    r.seconds = 0;
+    rk_prof_finish_row(&r, &l);
+    REL_EQ(r.bound.seconds, 786.432e-6, "bound"); /* batch1_streams_from_l2 */
+    cr_assert_eq(r.bound.limit, RK_LEVEL_L2);
+    cr_assert(r.pct == 0 && r.us_per_step == 0 && r.gflops == 0 && r.gbps == 0 && r.cells_per_s == 0,
+              "measured fields of an untimed row: pct %g us %g GFLOP/s %g", r.pct, r.us_per_step, r.gflops);
+    char buf[4096];
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    cr_assert(f != NULL);
+    rk_prof_print_json(f, &l, &r, 1);
+    fclose(f);
+    cr_assert(strstr(buf, "\"us_per_step\": null") && strstr(buf, "\"pct_of_bound\": null") &&
+                  strstr(buf, "\"bound_us_per_step\": 15.7286") && strstr(buf, "\"limit\": \"L2\""),
+              "json: %s", buf);
+    f = fmemopen(buf, sizeof buf, "w");
+    cr_assert(f != NULL);
+    rk_prof_print_csv(f, &r, 1);
+    fclose(f);
+    cr_assert(strstr(buf, ",avx2,,,,,15.7286,L2,\n"), "csv: %s", buf);
+    f = fmemopen(buf, sizeof buf, "w");
+    cr_assert(f != NULL);
+    rk_prof_print_table(f, &r, 1);
+    fclose(f);
+    const char *row = strchr(buf, '\n');
+    cr_assert(row && strstr(row, " - ") && strstr(row, "15.729 L2") && !strstr(row, "%"), "table: %s", buf);
+}
+
 /* ------------------------------------------------------------------ */
 /* Cache file                                                          */
 /* ------------------------------------------------------------------ */
@@ -349,6 +385,9 @@ Test(prof_options, defaults_and_values) {
     cr_assert_eq(parse("--weights m.safetensors --json --batch 4", &o, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(o.weights, "m.safetensors");
     cr_assert_eq(o.format, RK_PROF_JSON);
+    cr_assert_eq(o.bounds_only, 0, "timed by default");
+    cr_assert_eq(parse("--bounds --json", &o, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(o.bounds_only, 1);
     cr_assert_eq(parse("--batch 1 --help", &o, err, sizeof err), 1, "help");
     cr_assert_eq(parse("-h", &o, err, sizeof err), 1, "help");
 }
@@ -380,6 +419,8 @@ Test(prof_options, errors) {
         {"--dirs 0", "--dirs"},
         {"--weights m.safetensors --dirs 2", "--dirs"},
         {"--remeasure=1", "--remeasure"},
+        {"--bounds=1", "--bounds"},
+        {"--bounds --plot p.svg", "--plot"},
         {"--batch=", "empty"},
         {"--batch 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", "more than"},
     };

@@ -77,7 +77,7 @@ RNNKIT_VINLINE void rnnkit_lstm_update(const int STD, const rnnkit_step_args *a,
  * the same operands, so the same bits. Item b's gate sums at acc + b*sa
  * (gate g VW floats further each), its xp, c_prev / c_out and h_out at
  * xp + b*sx, cp / co + b*sc and ho + b*sh: the blocks of one row (batch
- * 1) or one block of successive rows (batch >= 3 tiles). */
+ * 1) or one block of successive rows (batch >= 2 tiles). */
 RNNKIT_VINLINE void rnnkit_lstm_items(const int NB, const float *acc, int64_t sa, const float *xp,
                                       int64_t sx, int64_t H, const float *cp, float *co,
                                       int64_t sc, float *ho, int64_t sh) {

@@ -748,16 +748,17 @@ int rk_prof_bound_of(const rk_prof_shape *s, const rk_limits *lim, int isa, int 
 void rk_prof_finish_row(rk_prof_row *r, const rk_limits *lim) {
     rk_prof_work w;
     rk_prof_count(&r->shape, &w);
-    double T = (double)r->shape.seq, sec = r->seconds > 0 ? r->seconds : 1e-12;
-    r->us_per_step = sec / T * 1e6;
-    r->cells_per_s = T * (double)r->shape.batch / sec;
-    r->gflops = w.total_flops / sec * 1e-9;
-    r->gbps = w.weight_bytes_step * T / sec * 1e-9;
+    const int timed = r->seconds > 0;
+    double T = (double)r->shape.seq, sec = timed ? r->seconds : 1.0;
+    r->us_per_step = timed ? sec / T * 1e6 : 0;
+    r->cells_per_s = timed ? T * (double)r->shape.batch / sec : 0;
+    r->gflops = timed ? w.total_flops / sec * 1e-9 : 0;
+    r->gbps = timed ? w.weight_bytes_step * T / sec * 1e-9 : 0;
     if (rk_prof_bound_of(&r->shape, lim, r->isa, r->threads, &r->bound)) {
         r->bound.seconds = 0;
         r->pct = 0;
     } else {
-        r->pct = r->bound.seconds / sec * 100.0;
+        r->pct = timed ? r->bound.seconds / sec * 100.0 : 0;
     }
 }
 
@@ -794,6 +795,10 @@ static const char help_text[] =
     "  --threads LIST    thread counts (default 1)\n"
     "  --isa LIST        scalar, avx2, avx512, neon (default: the active ISA)\n"
     "  --time SEC        time spent per shape (default 0.2)\n"
+    "  --bounds          only the bound of each shape (and its limit), from the\n"
+    "                    machine limits; nothing is timed, the measured\n"
+    "                    columns stay empty (for comparing other engines'\n"
+    "                    timings with the same bound: scripts/compare.sh)\n"
     "\n"
     "Output:\n"
     "  --json            JSON (limits and rows) instead of the table\n"
@@ -897,7 +902,7 @@ int rk_prof_parse(int argc, char **argv, rk_prof_opts *o, char *err, size_t errl
         } else {
             snprintf(name, sizeof name, "%s", a);
         }
-        static const char *const flags[] = {"--json", "--csv", "--remeasure"};
+        static const char *const flags[] = {"--json", "--csv", "--remeasure", "--bounds"};
         int is_flag = 0;
         for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) is_flag |= !strcmp(name, flags[k]);
         if (is_flag) {
@@ -912,6 +917,8 @@ int rk_prof_parse(int argc, char **argv, rk_prof_opts *o, char *err, size_t errl
                     return -1;
                 }
                 o->format = fmt;
+            } else if (!strcmp(name, "--bounds")) {
+                o->bounds_only = 1;
             } else {
                 o->remeasure = 1;
             }
@@ -970,6 +977,10 @@ int rk_prof_parse(int argc, char **argv, rk_prof_opts *o, char *err, size_t errl
         }
         if (rc) return -1;
     }
+    if (o->bounds_only && o->plot) {
+        seterr(err, errlen, "--plot: plots timings; --bounds times nothing");
+        return -1;
+    }
     if (o->weights && grid_only) {
         seterr(err, errlen, "%s: applies to the built-in grid, not to --weights", grid_opt);
         return -1;
@@ -994,11 +1005,18 @@ void rk_prof_print_table(FILE *f, const rk_prof_row *rows, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const rk_prof_row *r = &rows[i];
         const rk_prof_shape *s = &r->shape;
-        fprintf(f, "%-8s %5lld %5lld %2lld %1lld %5lld %5lld %3d %-6s %10.3f %9.4g %8.2f %8.2f %10.3f %-5s %5.1f%%\n",
-                cell_name(s->cell), (long long)s->input, (long long)s->hidden, (long long)s->layers,
-                (long long)s->dirs, (long long)s->batch, (long long)s->seq, r->threads, isa_names[r->isa],
-                r->us_per_step, r->cells_per_s * 1e-6, r->gflops, r->gbps, r->bound.seconds / (double)s->seq * 1e6,
-                rk_prof_limit_name(r->bound.limit), r->pct);
+        fprintf(f, "%-8s %5lld %5lld %2lld %1lld %5lld %5lld %3d %-6s ", cell_name(s->cell), (long long)s->input,
+                (long long)s->hidden, (long long)s->layers, (long long)s->dirs, (long long)s->batch,
+                (long long)s->seq, r->threads, isa_names[r->isa]);
+        if (r->seconds > 0)
+            fprintf(f, "%10.3f %9.4g %8.2f %8.2f ", r->us_per_step, r->cells_per_s * 1e-6, r->gflops, r->gbps);
+        else
+            fprintf(f, "%10s %9s %8s %8s ", "-", "-", "-", "-");
+        fprintf(f, "%10.3f %-5s ", r->bound.seconds / (double)s->seq * 1e6, rk_prof_limit_name(r->bound.limit));
+        if (r->seconds > 0)
+            fprintf(f, "%5.1f%%\n", r->pct);
+        else
+            fprintf(f, "%6s\n", "-");
     }
 }
 
@@ -1008,11 +1026,18 @@ void rk_prof_print_csv(FILE *f, const rk_prof_row *rows, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const rk_prof_row *r = &rows[i];
         const rk_prof_shape *s = &r->shape;
-        fprintf(f, "%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%s,%.4f,%.1f,%.4f,%.4f,%.4f,%s,%.2f\n",
-                cell_name(s->cell), (long long)s->input, (long long)s->hidden, (long long)s->proj,
-                (long long)s->layers, (long long)s->dirs, (long long)s->batch, (long long)s->seq, r->threads,
-                isa_names[r->isa], r->us_per_step, r->cells_per_s, r->gflops, r->gbps,
-                r->bound.seconds / (double)s->seq * 1e6, rk_prof_limit_name(r->bound.limit), r->pct);
+        fprintf(f, "%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%s,", cell_name(s->cell), (long long)s->input,
+                (long long)s->hidden, (long long)s->proj, (long long)s->layers, (long long)s->dirs,
+                (long long)s->batch, (long long)s->seq, r->threads, isa_names[r->isa]);
+        if (r->seconds > 0)
+            fprintf(f, "%.4f,%.1f,%.4f,%.4f,", r->us_per_step, r->cells_per_s, r->gflops, r->gbps);
+        else
+            fputs(",,,,", f);
+        fprintf(f, "%.4f,%s,", r->bound.seconds / (double)s->seq * 1e6, rk_prof_limit_name(r->bound.limit));
+        if (r->seconds > 0)
+            fprintf(f, "%.2f\n", r->pct);
+        else
+            fputs("\n", f);
     }
 }
 
@@ -1050,13 +1075,21 @@ void rk_prof_print_json(FILE *f, const rk_limits *lim, const rk_prof_row *rows, 
         const rk_prof_shape *s = &r->shape;
         fprintf(f,
                 "%s\n    {\"cell\": \"%s\", \"input\": %lld, \"hidden\": %lld, \"proj\": %lld, \"layers\": %lld, "
-                "\"dirs\": %lld, \"batch\": %lld, \"seq\": %lld, \"threads\": %d, \"isa\": \"%s\", "
-                "\"us_per_step\": %.4f, \"cells_per_s\": %.1f, \"gflops\": %.4f, \"weight_gbps\": %.4f, "
-                "\"bound_us_per_step\": %.4f, \"limit\": \"%s\", \"pct_of_bound\": %.2f}",
+                "\"dirs\": %lld, \"batch\": %lld, \"seq\": %lld, \"threads\": %d, \"isa\": \"%s\", ",
                 i ? "," : "", cell_name(s->cell), (long long)s->input, (long long)s->hidden, (long long)s->proj,
                 (long long)s->layers, (long long)s->dirs, (long long)s->batch, (long long)s->seq, r->threads,
-                isa_names[r->isa], r->us_per_step, r->cells_per_s, r->gflops, r->gbps,
-                r->bound.seconds / (double)s->seq * 1e6, rk_prof_limit_name(r->bound.limit), r->pct);
+                isa_names[r->isa]);
+        if (r->seconds > 0)
+            fprintf(f, "\"us_per_step\": %.4f, \"cells_per_s\": %.1f, \"gflops\": %.4f, \"weight_gbps\": %.4f, ",
+                    r->us_per_step, r->cells_per_s, r->gflops, r->gbps);
+        else
+            fputs("\"us_per_step\": null, \"cells_per_s\": null, \"gflops\": null, \"weight_gbps\": null, ", f);
+        fprintf(f, "\"bound_us_per_step\": %.4f, \"limit\": \"%s\", ", r->bound.seconds / (double)s->seq * 1e6,
+                rk_prof_limit_name(r->bound.limit));
+        if (r->seconds > 0)
+            fprintf(f, "\"pct_of_bound\": %.2f}", r->pct);
+        else
+            fputs("\"pct_of_bound\": null}", f);
     }
     fprintf(f, "%s]\n}\n", n ? "\n  " : "");
 }
@@ -1501,14 +1534,26 @@ int rk_cli_prof(int argc, char **argv) {
         for (size_t mi = 0; mi < nmodels && status == EXIT_OK_; mi++) {
             rnnkit_model *model = NULL;
             const char *what = o.weights ? o.weights : "model";
-            st = o.weights ? rnnkit_model_load(o.weights, &model)
-                           : grid_model(specs[mi].cell, specs[mi].input, specs[mi].hidden, o.layers, o.dirs, &model);
-            if (st) {
-                status = lib_err(what, st);
-                break;
-            }
             rnnkit_model_info info;
-            rnnkit_model_get_info(model, &info);
+            if (o.bounds_only && !o.weights) {
+                /* Nothing to time: the grid's shape alone, no model. */
+                memset(&info, 0, sizeof info);
+                info.cell = specs[mi].cell;
+                info.input_size = specs[mi].input;
+                info.hidden_size = specs[mi].hidden;
+                info.num_layers = o.layers;
+                info.num_directions = o.dirs;
+                info.isa = isa_names[isas[ii]];
+            } else {
+                st = o.weights ? rnnkit_model_load(o.weights, &model)
+                               : grid_model(specs[mi].cell, specs[mi].input, specs[mi].hidden, o.layers, o.dirs,
+                                            &model);
+                if (st) {
+                    status = lib_err(what, st);
+                    break;
+                }
+                rnnkit_model_get_info(model, &info);
+            }
             int isa = rk_prof_isa_index(info.isa);
             for (int b = 0; b < o.batch.n && status == EXIT_OK_; b++)
                 for (int s = 0; s < o.seq.n && status == EXIT_OK_; s++)
@@ -1527,7 +1572,9 @@ int rk_cli_prof(int argc, char **argv) {
                         progress(show, "prof [%zu/%zu] %s I=%lld H=%lld batch=%d T=%d threads=%d %s", nrows + 1, total,
                                  cell_name(info.cell), (long long)info.input_size, (long long)info.hidden_size,
                                  o.batch.v[b], o.seq.v[s], o.threads.v[t], isa_names[r->isa]);
-                        st = time_forward(model, &r->shape, r->threads, o.seconds, &r->seconds);
+                        r->seconds = 0;
+                        st = o.bounds_only ? RNNKIT_STATUS_OK
+                                           : time_forward(model, &r->shape, r->threads, o.seconds, &r->seconds);
                         if (st) {
                             progress(show, "%s", "");
                             status = lib_err(what, st);

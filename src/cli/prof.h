@@ -123,6 +123,7 @@ typedef struct rk_prof_opts {
     int dirs; /* grid directions: 1, or 2 (bidirectional) */
     double seconds; /* time per shape */
     int remeasure;
+    int bounds_only; /* --bounds: the bound of each shape, nothing timed */
     rk_prof_format format;
 } rk_prof_opts;
 
@@ -139,14 +140,16 @@ typedef struct rk_prof_row {
     rk_prof_shape shape;
     int threads;
     int isa; /* RK_ISA_* */
-    double seconds; /* median time of one forward call */
+    double seconds; /* median time of one forward call; 0 = not timed (--bounds) */
     double us_per_step, cells_per_s, gflops, gbps;
     rk_prof_bound bound;
     double pct; /* bound time / measured time * 100 */
 } rk_prof_row;
 
 /* Fills the derived fields (everything after seconds) from shape,
- * threads, isa and seconds. */
+ * threads, isa and seconds. A row not timed (seconds <= 0) gets its
+ * bound only: the measured fields and pct are 0, and the printers show
+ * them as "-" (table), empty (CSV) or null (JSON). */
 void rk_prof_finish_row(rk_prof_row *r, const rk_limits *lim);
 
 /* SVG: GFLOP/s against hidden size, one polyline per series (rows equal
