@@ -54,6 +54,7 @@ if [ "${RNNKIT_SKIP_CONVERTERS:-0}" != 1 ]; then
     stage "PyTorch/ONNX converters end to end" env RNNKIT_BUILD="$BUILD" "$ROOT/scripts/test-converters.sh"
 fi
 stage "install + pkg-config consumer" env RNNKIT_BUILD="$BUILD" "$ROOT/scripts/test-install.sh"
+stage "compare.sh table: ratios and rnnkit prof bounds" env RNNKIT_BUILD="$BUILD" "$ROOT/scripts/test-compare.sh"
 if [ "$(uname -m)" = "x86_64" ] && [ "${RNNKIT_SKIP_NEON:-0}" != 1 ]; then
     stage "NEON kernels (aarch64 cross build under qemu-user, single thread)" "$ROOT/scripts/test-neon.sh"
 fi
