@@ -69,12 +69,14 @@ void bm_gemm(benchmark::State &st, const char *isa, rnnkit_gemm_fn *fn) {
     rkb::fill_buf(w, -0.1f, 0.1f, 1);
     rkb::fill_buf(a, -1.0f, 1.0f, 2);
     rkb::fill_buf(bias, -0.1f, 0.1f, 3);
-    Buf packed(rnnkit_packed_floats(nr, G, H, K));
-    t->pack_gates(nr, G, H, K, w.data(), packed.data());
+    // The gemm's own layout (pack_input); the scalar reference reads the panels.
+    Buf packed(rnnkit_input_packed_floats(nr, G, H, K)), packed_ref(rnnkit_packed_floats(nr, G, H, K));
+    t->pack_input(nr, G, H, K, w.data(), packed.data());
+    rnnkit_f32_pack_gates__scalar(nr, G, H, K, w.data(), packed_ref.data());
     // Sanity check against the scalar kernel before timing.
     fn(nr, m, G, H, K, a.data(), K, packed.data(), bias.data(), c.data(), G * H);
     if (fn != &rnnkit_f32_gemm__scalar) {
-        rnnkit_f32_gemm__scalar(nr, m, G, H, K, a.data(), K, packed.data(), bias.data(), ref.data(),
+        rnnkit_f32_gemm__scalar(nr, m, G, H, K, a.data(), K, packed_ref.data(), bias.data(), ref.data(),
                                 G * H);
         std::string msg;
         if (!close_enough(c.data(), ref.data(), c.size(), 1e-4, &msg)) {

@@ -140,6 +140,15 @@ typedef struct rnnkit_kernels {
     int row_block;   /* nr of the packed layout; at most RNNKIT_MAX_NR */
 
     rnnkit_pack_gates_fn *pack_gates;
+    /* The input weights W_ih, which only the gemm reads, in the layout
+     * this ISA's gemm streams best: the step panels of pack_gates,
+     * except on x86 with nr = 8 and g = 3 (the GRU's input projection,
+     * AVX2), where a panel's k row is 96 bytes and a tile's two
+     * consecutive columns straddle cache lines: there the columns
+     * (c = block*g + gate) are stored in contiguous pairs, column c's
+     * k row kk at ((c/2)*k + kk)*2*nr + (c%2)*nr (simd/x86/gemm-layout.h).
+     * Size: rnnkit_input_packed_floats. */
+    rnnkit_pack_gates_fn *pack_input;
     rnnkit_gemm_fn *gemm;
     /* Fused steps. Every ISA's steps run every ONNX activation kind: the
      * cell's standard ones (default_act = 1), else a->act. */
@@ -159,6 +168,13 @@ typedef struct rnnkit_kernels {
 static inline size_t rnnkit_packed_floats(int nr, int64_t g, int64_t h,
                                           int64_t k) {
     return (size_t)((h + nr - 1) / nr) * (size_t)k * (size_t)g * (size_t)nr;
+}
+
+/* Floats of a pack_input buffer, for any ISA's layout (the column-pair
+ * layout rounds the column count up to even). */
+static inline size_t rnnkit_input_packed_floats(int nr, int64_t g, int64_t h, int64_t k) {
+    size_t cols = (size_t)((h + nr - 1) / nr) * (size_t)g;
+    return (cols + 1) / 2 * 2 * (size_t)nr * (size_t)k;
 }
 
 /* Declarations of every kernel in simd/kernels.inc. */

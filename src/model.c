@@ -166,17 +166,20 @@ void rnnkit_model_destroy(rnnkit_model *m) {
 }
 
 /* Packs rows [g0, g0+ng) gates of a canonical copy of w (G framework gate
- * blocks of H rows x K) into a new buffer. tmp holds ng*H*K floats. */
+ * blocks of H rows x K) into a new buffer: for the steps (pack_gates), or
+ * for the input projection's gemm (input: pack_input, simd/kernels.h).
+ * tmp holds ng*H*K floats. */
 static float *pack_set(const rnnkit_model *m, const float *w, const layout_map *map, int g0, int ng,
-                       int64_t H, int64_t K, float *tmp) {
+                       int64_t H, int64_t K, float *tmp, int input) {
     for (int g = 0; g < ng; g++) {
         int src = map->perm[g0 + g];
         memcpy(tmp + (size_t)g * (size_t)H * (size_t)K, w + (size_t)src * (size_t)H * (size_t)K,
                sizeof(float) * (size_t)H * (size_t)K);
     }
-    size_t nf = rnnkit_packed_floats(m->k->row_block, ng, H, K);
+    size_t nf = input ? rnnkit_input_packed_floats(m->k->row_block, ng, H, K)
+                      : rnnkit_packed_floats(m->k->row_block, ng, H, K);
     float *p = rk_alloc(nf * sizeof(float));
-    if (p) m->k->pack_gates(m->k->row_block, ng, H, K, tmp, p);
+    if (p) (input ? m->k->pack_input : m->k->pack_gates)(m->k->row_block, ng, H, K, tmp, p);
     return p;
 }
 
@@ -200,17 +203,17 @@ static rnnkit_status build_dir(rnnkit_model *m, rk_dir_weights *d, const src_dir
     float *tmp = rk_alloc(sizeof(float) * (size_t)(G * H) * (size_t)kmax);
     if (!tmp) return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "out of memory packing weights");
     rnnkit_status st = RNNKIT_STATUS_OK;
-    d->w_ih = pack_set(m, s->w_ih, map, 0, (int)G, H, K_in, tmp);
+    d->w_ih = pack_set(m, s->w_ih, map, 0, (int)G, H, K_in, tmp, 1);
     if (m->cell == RNNKIT_CELL_GRU) {
-        d->w_hh = pack_set(m, s->w_hh, map, 0, 2, H, P, tmp);
-        d->w_hn = pack_set(m, s->w_hh, map, 2, 1, H, P, tmp);
+        d->w_hh = pack_set(m, s->w_hh, map, 0, 2, H, P, tmp, 0);
+        d->w_hn = pack_set(m, s->w_hh, map, 2, 1, H, P, tmp, 0);
         if (!d->w_hn) st = RNNKIT_STATUS_OUT_OF_MEMORY;
     } else {
-        d->w_hh = pack_set(m, s->w_hh, map, 0, (int)G, H, P, tmp);
+        d->w_hh = pack_set(m, s->w_hh, map, 0, (int)G, H, P, tmp, 0);
     }
     if (s->w_hr) {
         static const layout_map one = {{0, 0, 0, 0}, {0, 0, 0}};
-        d->w_hr = pack_set(m, s->w_hr, &one, 0, 1, P, H, tmp);
+        d->w_hr = pack_set(m, s->w_hr, &one, 0, 1, P, H, tmp, 0);
         if (!d->w_hr) st = RNNKIT_STATUS_OUT_OF_MEMORY;
     }
     rk_free(tmp);

@@ -102,7 +102,7 @@ KC_UNUSED static const kc_isa kc_isas[] = {
 #undef RNNKIT_ISA
 };
 
-/* One line of simd/kernels.inc; type "gemm", "step", "unary" or
+/* One line of simd/kernels.inc; type "gemm", "step", "unary", "act" or
  * "pack_gates" and the matching pointer (the others NULL). */
 typedef struct {
     const char *isa, *field, *type;
@@ -110,12 +110,13 @@ typedef struct {
     rnnkit_step_fn *step;
     rnnkit_unary_fn *unary;
     rnnkit_act_fn *act;
+    rnnkit_pack_gates_fn *pack;
 } kc_kernel;
-#define KC_K_gemm(i, f) {#i, #f, "gemm", rnnkit_f32_##f##__##i, NULL, NULL, NULL},
-#define KC_K_step(i, f) {#i, #f, "step", NULL, rnnkit_f32_##f##__##i, NULL, NULL},
-#define KC_K_unary(i, f) {#i, #f, "unary", NULL, NULL, rnnkit_f32_##f##__##i, NULL},
-#define KC_K_act(i, f) {#i, #f, "act", NULL, NULL, NULL, rnnkit_f32_##f##__##i},
-#define KC_K_pack_gates(i, f) {#i, #f, "pack_gates", NULL, NULL, NULL, NULL},
+#define KC_K_gemm(i, f) {#i, #f, "gemm", rnnkit_f32_##f##__##i, NULL, NULL, NULL, NULL},
+#define KC_K_step(i, f) {#i, #f, "step", NULL, rnnkit_f32_##f##__##i, NULL, NULL, NULL},
+#define KC_K_unary(i, f) {#i, #f, "unary", NULL, NULL, rnnkit_f32_##f##__##i, NULL, NULL},
+#define KC_K_act(i, f) {#i, #f, "act", NULL, NULL, NULL, rnnkit_f32_##f##__##i, NULL},
+#define KC_K_pack_gates(i, f) {#i, #f, "pack_gates", NULL, NULL, NULL, NULL, rnnkit_f32_##f##__##i},
 #define RNNKIT_KERNEL(i, f, t) KC_K_##t(i, f)
 KC_UNUSED static const kc_kernel kc_kernels[] = {
 #include "simd/kernels.inc"
@@ -126,6 +127,17 @@ KC_UNUSED static const kc_kernel kc_kernels[] = {
 #undef KC_K_unary
 #undef KC_K_act
 #undef KC_K_pack_gates
+
+/* The ISA's packer of the gemm's weights (pack_input): its own line of
+ * simd/kernels.inc, else the scalar one (a table starts as the scalar
+ * table). */
+KC_UNUSED static rnnkit_pack_gates_fn *kc_pack_input_of(const char *isa) {
+    rnnkit_pack_gates_fn *fn = rnnkit_f32_pack_input__scalar;
+    for (int i = 0; i < KC_LEN(kc_kernels); i++)
+        if (!strcmp(kc_kernels[i].isa, isa) && !strcmp(kc_kernels[i].field, "pack_input"))
+            fn = kc_kernels[i].pack;
+    return fn;
+}
 
 KC_UNUSED static int kc_isa_nr(const char *isa) {
     for (int i = 0; i < KC_LEN(kc_isas); i++)
@@ -223,31 +235,37 @@ KC_UNUSED static const int64_t kc_ks[] = {1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 33, 6
 /* ---------------------------------------------------------------- gemm */
 
 /* A gemm's inputs: A (m rows of k, row stride lda), random weights
- * packed by the scalar packer, bias; w is kept for its guard zone. */
+ * packed by the ISA's pack_input (packed, for the ISA's gemm) and by the
+ * scalar packer (packed_ref, for the scalar reference), bias; w is kept
+ * for its guard zone. Each packed buffer is exactly the packer's size, so
+ * a packer or gemm that goes past it hits the guard zone. */
 typedef struct {
-    kc_buf a, w, bias, packed;
+    kc_buf a, w, bias, packed, packed_ref;
 } kc_gemm_in;
 
-KC_UNUSED static kc_gemm_in kc_gemm_in_new(int nr, int64_t m, int64_t g, int64_t h, int64_t k,
-                                           int64_t lda) {
+KC_UNUSED static kc_gemm_in kc_gemm_in_new(const char *isa, int nr, int64_t m, int64_t g,
+                                           int64_t h, int64_t k, int64_t lda) {
     kc_gemm_in in;
     in.a = kc_buf_new((size_t)(m * lda), 1, -1, 1);
     in.w = kc_buf_new((size_t)(g * h * k), 1, -1, 1);
     in.bias = kc_buf_new((size_t)(g * h), 1, -1, 1);
-    in.packed = kc_buf_new(rnnkit_packed_floats(nr, g, h, k), 0, 0, 0);
-    rnnkit_f32_pack_gates__scalar(nr, g, h, k, in.w.p, in.packed.p);
+    in.packed = kc_buf_new(rnnkit_input_packed_floats(nr, g, h, k), 0, 0, 0);
+    in.packed_ref = kc_buf_new(rnnkit_packed_floats(nr, g, h, k), 0, 0, 0);
+    kc_pack_input_of(isa)(nr, g, h, k, in.w.p, in.packed.p);
+    rnnkit_f32_pack_gates__scalar(nr, g, h, k, in.w.p, in.packed_ref.p);
     return in;
 }
 
 KC_UNUSED static void kc_gemm_in_free(kc_gemm_in *in) {
     kc_buf_free(&in->a), kc_buf_free(&in->w), kc_buf_free(&in->bias), kc_buf_free(&in->packed);
+    kc_buf_free(&in->packed_ref);
 }
 
 KC_UNUSED static int kc_check_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
                                    const kc_profile *p, int64_t m, int64_t g, int64_t h,
                                    int64_t k) {
     int64_t lda = k + 3, ldc = g * h + 2;
-    kc_gemm_in in = kc_gemm_in_new(nr, m, g, h, k, lda);
+    kc_gemm_in in = kc_gemm_in_new(isa, nr, m, g, h, k, lda);
     kc_buf a = in.a, bias = in.bias, packed = in.packed;
     kc_buf c = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
     kc_buf crow = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
@@ -259,7 +277,7 @@ KC_UNUSED static int kc_check_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
         if (p->split_calls)
             for (int64_t i = 0; i < m; i++) /* one row per call */
                 fn(nr, 1, g, h, k, a.p + i * lda, lda, packed.p, bp, crow.p + i * ldc, ldc);
-        rnnkit_f32_gemm__scalar(nr, m, g, h, k, a.p, lda, packed.p, bp, cref.p, ldc);
+        rnnkit_f32_gemm__scalar(nr, m, g, h, k, a.p, lda, in.packed_ref.p, bp, cref.p, ldc);
         for (int64_t i = 0; i < m && !fails; i++)
             for (int64_t col = 0; col < ldc && !fails; col++) {
                 float y = c.p[i * ldc + col], r = cref.p[i * ldc + col];
@@ -283,7 +301,7 @@ KC_UNUSED static int kc_check_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
                 }
             }
         if (!kc_guard_ok(&c) || !kc_guard_ok(&crow) || !kc_guard_ok(&a) ||
-            !kc_guard_ok(&packed) || !kc_guard_ok(&bias)) {
+            !kc_guard_ok(&packed) || !kc_guard_ok(&in.packed_ref) || !kc_guard_ok(&bias)) {
             kc_fail("  %s gemm m=%ld g=%ld h=%ld k=%ld: guard zone overwritten", isa, (long)m,
                     (long)g, (long)h, (long)k);
             fails++;
@@ -356,7 +374,7 @@ KC_UNUSED static int64_t kc_first_diff(const float *a, const float *b, int64_t n
 KC_UNUSED static int kc_split_gemm_case(const char *isa, rnnkit_gemm_fn *fn, int nr, int64_t m,
                                         int64_t g, int64_t h, int64_t k, int *logged) {
     int64_t lda = k + 1, ldc = g * h + 1;
-    kc_gemm_in in = kc_gemm_in_new(nr, m, g, h, k, lda);
+    kc_gemm_in in = kc_gemm_in_new(isa, nr, m, g, h, k, lda);
     kc_buf a = in.a, bias = in.bias, packed = in.packed;
     kc_buf c0 = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
     kc_buf c1 = kc_buf_new((size_t)(m * ldc), 0, 0, 0);

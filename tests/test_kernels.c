@@ -147,10 +147,10 @@ static int gemm_split_case(const kc_kernel *ge, int nr, int64_t m, int64_t g, in
     float *a = rand_floats((size_t)(m * lda), -1, 1);
     float *w = rand_floats((size_t)(g * h * k), -1, 1);
     float *bias = rand_floats((size_t)(g * h), -1, 1);
-    float *packed = malloc(rnnkit_packed_floats(nr, g, h, k) * sizeof(float));
+    float *packed = malloc(rnnkit_input_packed_floats(nr, g, h, k) * sizeof(float));
     float *c0 = nan_floats((size_t)(m * ldc)), *c1 = nan_floats((size_t)(m * ldc));
     cr_assert(packed != NULL);
-    rnnkit_f32_pack_gates__scalar(nr, g, h, k, w, packed);
+    kc_pack_input_of(ge->isa)(nr, g, h, k, w, packed);
     ge->gemm(nr, m, g, h, k, a, lda, packed, bias, c0, ldc);
     int fails = 0;
     int64_t rb[64], re[64], ub[64], ue[64];

@@ -63,10 +63,13 @@ static void report(const char *what, double t[2][ROUNDS], double flops) {
 }
 
 /* Gemm m x (G*H) x K (the input projection of T*N rows), calls repeated
- * to take about 10 ms per round. */
+ * to take about 10 ms per round. The weights are random floats, not
+ * packed: a timing, whatever layout each revision's gemm reads (the
+ * column pairs of simd/x86/gemm-layout.h for GRU gates since session
+ * 13, the step panels before); the buffer has the larger size of the
+ * two. */
 static void run_gemm(int M, int G, int H, int K) {
-    const int hp = (H + 7) / 8 * 8;
-    float *w = rnd((size_t)G * hp * K), *a = rnd((size_t)M * K), *bias = rnd((size_t)G * H),
+    float *w = rnd(rnnkit_input_packed_floats(8, G, H, K)), *a = rnd((size_t)M * K), *bias = rnd((size_t)G * H),
           *c = rnd((size_t)M * G * H);
     const double flops = 2.0 * M * G * H * K;
     int calls = (int)(1e9 / flops);

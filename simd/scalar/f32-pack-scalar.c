@@ -22,3 +22,10 @@ void rnnkit_f32_pack_gates__scalar(int nr, int64_t g, int64_t h, int64_t k,
         }
     }
 }
+
+/* W_ih for the scalar gemm (and every ISA whose gemm reads the step
+ * panels): the same panels. */
+void rnnkit_f32_pack_input__scalar(int nr, int64_t g, int64_t h, int64_t k, const float *w,
+                                   float *packed) {
+    rnnkit_f32_pack_gates__scalar(nr, g, h, k, w, packed);
+}

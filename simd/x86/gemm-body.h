@@ -19,8 +19,9 @@
  * 63 -> 67, 58 -> 60, 50 -> 61; m 3200, H = K 256 / 512: 68 -> 70,
  * 56 -> 58; GRU gates (g 3), m 400, H = K 512: 49 -> 55; speech models
  * (m 63, k 24): 49 -> 52. OpenBLAS's sgemm on the same shapes still runs
- * 7-11 % faster at H >= 512 (its weights are packed into contiguous
- * pairs of columns; ours keep the step's panel layout).
+ * 7-11 % faster at H >= 512. The weights are the step's panels, or for
+ * GRU gates on AVX2 column pairs (simd/x86/gemm-layout.h: ustride,
+ * ucols below).
  * Summation: a tile continues each element's ONE chain of FMAs over k
  * across k blocks (the partial sum is stored in C as a float and
  * reloaded, which is exact), starting from +0; after the last block,
@@ -32,6 +33,7 @@
  * partial sums it wrote to C; writes only the m x (g*h) of C. No
  * alignment assumed.
  */
+#include "gemm-layout.h"
 #include "tile.h"
 
 /* k block: a tile's A copy, RNNKIT_TILE_MR x RNNKIT_GEMM_KC floats,
@@ -145,6 +147,12 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
     float pa[RNNKIT_TILE_MR * RNNKIT_GEMM_KC + RNNKIT_GEMM_PA_SLACK] __attribute__((aligned(64)));
     const int64_t nb = (h + RNNKIT_VW - 1) / RNNKIT_VW, ncols = nb * g;
     const int64_t pstride = g * RNNKIT_VW, mc = RNNKIT_GEMM_MC_TILES * RNNKIT_TILE_MR;
+    /* Weight layout (simd/x86/gemm-layout.h): units of the packed buffer
+     * are block panels (g columns, k stride pstride) or column pairs
+     * (2 columns, k stride 2*VW); ustride = floats per k row of a unit. */
+    const int pairs = rnnkit_gemm_pairs(RNNKIT_VW, g);
+    const int64_t ustride = pairs ? 2 * RNNKIT_VW : pstride, ucols = pairs ? 2 : g;
+    const int64_t nunits = pairs ? (ncols + 1) / 2 : nb;
     const int pack = k > RNNKIT_GEMM_PACK_MINK;
     const int pf_w = rnnkit_pf_bytes(4.0 * (double)nb * (double)pstride * (double)k);
     for (int64_t i1 = 0; i1 < m; i1 += mc) {
@@ -160,8 +168,9 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                 int64_t col[RNNKIT_GEMM_PMAX], nv[RNNKIT_GEMM_PMAX];
                 for (int v = 0; v < nc; v++) {
                     int64_t b = (c0 + v) / g, gi = (c0 + v) % g;
-                    p[v] = packed + ((size_t)b * (size_t)k + (size_t)k0) * (size_t)pstride +
-                           (size_t)gi * RNNKIT_VW;
+                    p[v] = packed +
+                           ((size_t)((c0 + v) / ucols) * (size_t)k + (size_t)k0) * (size_t)ustride +
+                           (size_t)((c0 + v) % ucols) * RNNKIT_VW;
                     col[v] = gi * h + b * RNNKIT_VW;
                     nv[v] = h - b * RNNKIT_VW < RNNKIT_VW ? h - b * RNNKIT_VW : RNNKIT_VW;
                 }
@@ -177,10 +186,10 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                  * 44.1, 47.0 -> 55.0; m 400, H 1024: 59.1 -> 61.9, 56.1 ->
                  * 56.3, 63.2 -> 65.1; at H 256 and 512 (1 and 4 MiB, in
                  * L3) it lost 3-7 % at m 50, so it is off there. */
-                const int64_t nb0 = (c0 + pc) / g;
-                int64_t nb1 = (c0 + 2 * (int64_t)pc + g - 1) / g;
-                if (nb1 > nb) nb1 = nb;
-                const int64_t pf_lines_blk = kq * pstride * 4 / 64;
+                const int64_t nb0 = (c0 + pc) / ucols;
+                int64_t nb1 = (c0 + 2 * (int64_t)pc + ucols - 1) / ucols;
+                if (nb1 > nunits) nb1 = nunits;
+                const int64_t pf_lines_blk = kq * ustride * 4 / 64;
                 const int64_t pf_total = pf_w && nb0 < nb1 ? (nb1 - nb0) * pf_lines_blk : 0;
                 const int64_t ntile_ = ((iend - i1 + RNNKIT_TILE_MR - 1) / RNNKIT_TILE_MR) *
                                        ((nc + RNNKIT_TILE_NV - 1) / RNNKIT_TILE_NV);
@@ -196,7 +205,7 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                         for (int64_t q = 0; q < pf_per && pf_next < pf_total; q++, pf_next++) {
                             const int64_t bq = nb0 + pf_next / pf_lines_blk;
                             const int64_t lq = pf_next % pf_lines_blk;
-                            __builtin_prefetch(packed + ((size_t)bq * (size_t)k + (size_t)k0) * (size_t)pstride +
+                            __builtin_prefetch(packed + ((size_t)bq * (size_t)k + (size_t)k0) * (size_t)ustride +
                                                    (size_t)lq * 16,
                                                0, 3);
                         }
@@ -229,7 +238,7 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                                                            1, 3);
                         }
                         if (full) {
-                            rnnkit_gemm_tile(pack, mr, nt, kq, pa, ai, lda, p + v0, pstride, oc,
+                            rnnkit_gemm_tile(pack, mr, nt, kq, pa, ai, lda, p + v0, ustride, oc,
                                              ldc, bv, first, last);
                             continue;
                         }
@@ -244,7 +253,7 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                                 vstore(ob[v] + r * RNNKIT_BUF_LD,
                                        rnnkit_ld(oc[v] + (size_t)r * (size_t)ldc, n1, t));
                         }
-                        rnnkit_gemm_tile(pack, mr, nt, kq, pa, ai, lda, p + v0, pstride, ob,
+                        rnnkit_gemm_tile(pack, mr, nt, kq, pa, ai, lda, p + v0, ustride, ob,
                                          RNNKIT_BUF_LD, NULL, first, 0);
                         for (int v = 0; v < nt; v++) {
                             const int64_t n1 = nv[v0 + v];
