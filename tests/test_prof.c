@@ -166,15 +166,22 @@ Test(prof_bound, batch16_is_fma_bound) {
     cr_assert_eq(rk_prof_bound_of(&s, &l, RK_ISA_AVX512, 1, &b), -1);
 }
 
-Test(prof_bound, finish_row) {
-    rk_limits l = test_limits();
+/* The LSTM of batch1_streams_from_l2 (bound 786.432 us, L2) on 1 thread,
+ * avx2, timed at `seconds` (0: not timed), finished. */
+static rk_prof_row lstm256_row(const rk_limits *l, double seconds) {
     rk_prof_row r;
     memset(&r, 0, sizeof r);
     r.shape = shape(RNNKIT_CELL_LSTM, 256, 256, 0, 1, 1, 1, 50);
     r.threads = 1;
     r.isa = RK_ISA_AVX2;
-    r.seconds = 1572.864e-6; /* twice the bound of 786.432 us */
-    rk_prof_finish_row(&r, &l);
+    r.seconds = seconds;
+    rk_prof_finish_row(&r, l);
+    return r;
+}
+
+Test(prof_bound, finish_row) {
+    rk_limits l = test_limits();
+    rk_prof_row r = lstm256_row(&l, 1572.864e-6); /* twice the bound of 786.432 us */
     REL_EQ(r.pct, 50.0, "percent of bound");
     REL_EQ(r.us_per_step, 1572.864 / 50, "us per step");
     REL_EQ(r.cells_per_s, 50 / 1572.864e-6, "cells per second");
@@ -187,13 +194,7 @@ Test(prof_bound, finish_row) {
  * fields 0, and the printers show them as missing, not as 0. */
 Test(prof_bound, row_not_timed) {
     rk_limits l = test_limits();
-    rk_prof_row r;
-    memset(&r, 0, sizeof r);
-    r.shape = shape(RNNKIT_CELL_LSTM, 256, 256, 0, 1, 1, 1, 50);
-    r.threads = 1;
-    r.isa = RK_ISA_AVX2;
-    r.seconds = 0;
-    rk_prof_finish_row(&r, &l);
+    rk_prof_row r = lstm256_row(&l, 0);
     REL_EQ(r.bound.seconds, 786.432e-6, "bound"); /* batch1_streams_from_l2 */
     cr_assert_eq(r.bound.limit, RK_LEVEL_L2);
     cr_assert(r.pct == 0 && r.us_per_step == 0 && r.gflops == 0 && r.gbps == 0 && r.cells_per_s == 0,
