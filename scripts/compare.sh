@@ -17,7 +17,8 @@
 #   OMP_WAIT_POLICY     default PASSIVE (OpenBLAS threads + idle OpenMP
 #                       threads spinning would oversubscribe the cores)
 #   RNNKIT_BIN          the rnnkit tool for the bounds (default
-#                       $BUILD/src/rnnkit; none: no bound columns)
+#                       $BUILD/src/rnnkit; without it the bound columns
+#                       hold '-' and a line under the table says why)
 #
 # Each row also gets the bound of its shape from `rnnkit prof --bounds`
 # (this machine's measured FMA peak and cache/memory bandwidths, the

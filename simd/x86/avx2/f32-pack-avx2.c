@@ -1,7 +1,5 @@
 /* W_ih in the AVX2 gemm's layout (simd/x86/gemm-layout.h): column pairs
  * for GRU gates (g = 3), the step panels otherwise. */
-#include <string.h>
-
 #include "../../kernels.h"
 #include "../gemm-layout.h"
 
