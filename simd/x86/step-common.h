@@ -85,6 +85,31 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
     }
 }
 
+/* Row tiles of a batch of n >= 3 rows, for groups of cols columns: nt =
+ * ceil(n / TILE_MR) tiles, either the rows dealt evenly (the first n % nt
+ * tiles one row more; even = 1) or full tiles and the rest in the last
+ * (even = 0). A last tile of 1-2 rows runs the GEMV tiles, with few
+ * independent FMA chains (a 2 x 2 RNN tile: 4), so rows are dealt evenly
+ * (8 rows: 4 + 4 instead of 6 + 2)... except where that short tile takes
+ * 4 or more of the group's columns in one pass over the weights: the
+ * even tiles of >= 3 rows take 2 columns per pass and read the weights
+ * more often (LSTM 7 rows: 6 + 1 reads them 3 times, 4 + 3 four times).
+ * Measured, AVX2 steps, `AB_STEPS_ONLY=1 AB_BATCH="7 8 13 20 64"
+ * scripts/ab-kernels.sh HEAD 256 512 1024`, one process, median GFLOP/s,
+ * full tiles + rest -> this rule: N 8 H 512 RNN 68.3 -> 80.6, GRU
+ * (linear_before_reset = 0) 65.7 -> 75.3, GRU lbr 1 75.7 -> 77.6; N 13
+ * H 512 RNN 66.5 -> 80.5; N 64 within 3 %. Dealing LSTM's 7 rows evenly
+ * too ran N 7 H 512 at 57.2 against 62.3: hence the exception. The split
+ * does not change an output element's FMA chain (simd/x86/tile.h). */
+static inline int rnnkit_rows_even(int64_t n, int64_t cols) {
+    const int64_t r = n % RNNKIT_TILE_MR;
+    return !(n > RNNKIT_TILE_MR && r >= 1 && r <= 2 && cols >= 4 && cols <= rnnkit_nvmax(r));
+}
+static inline int64_t rnnkit_tile_rows(int64_t n, int64_t nt, int64_t t, int even) {
+    if (even) return n / nt + (t < n % nt);
+    return n - t * RNNKIT_TILE_MR < RNNKIT_TILE_MR ? n - t * RNNKIT_TILE_MR : RNNKIT_TILE_MR;
+}
+
 /* PREF(i0, mr, g0, nbs): prefetch a row tile's update data (batch >= 3).
  * a->reverse: the same groups and tiles, visited from the last down, so
  * that a step alternating with the forward order starts on the weights
@@ -112,8 +137,10 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
                 int64_t blk = g0 / RNNKIT_VW + bb;                                             \
                 COLS(bb, blk, p, s);                                                           \
             }                                                                                  \
-            for (int64_t i0 = 0; i0 < (a)->n; i0 += RNNKIT_TILE_MR) {                          \
-                int64_t mr = (a)->n - i0 < RNNKIT_TILE_MR ? (a)->n - i0 : RNNKIT_TILE_MR;       \
+            const int64_t nt_ = ((a)->n + RNNKIT_TILE_MR - 1) / RNNKIT_TILE_MR;              \
+            const int even_ = rnnkit_rows_even((a)->n, gnb * (GC));                            \
+            for (int64_t t_ = 0, i0 = 0; t_ < nt_; t_++) {                                     \
+                const int64_t mr = rnnkit_tile_rows((a)->n, nt_, t_, even_);                   \
                 if ((a)->n >= 3) PREF(i0, mr, g0, nbs);                                          \
                 const int64_t nsb_ = (nbs + gnb - 1) / gnb;                                     \
                 for (int64_t u_ = 0; u_ < nsb_; u_++) {                                         \
@@ -131,6 +158,7 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
                                          buf + sb * (GC)*RNNKIT_VW, pf_);                      \
                 }                                                                              \
                 UPDATE(i0, mr, g0, nbs);                                                       \
+                i0 += mr;                                                                      \
             }                                                                                  \
         }                                                                                      \
     } while (0)
