@@ -2,7 +2,7 @@
  * Fused LSTM step (semantics: simd/kernels.h), shared by
  * f32-lstm-step-avx2.c and f32-lstm-step-avx512.c. Columns: the 4 gates
  * of each VW-unit block; batch >= 3: one block per group, tiles of up
- * to RNNKIT_TILE_MR rows (simd/x86/step-common.h rnnkit_tile_rows) x 2
+ * to RNNKIT_TILE_MR rows (simd/x86/step-common.h rnnkit_row_tiles) x 2
  * gates (two passes per block); batch 1: two
  * blocks (8 columns) per tile, batch 2: one block (2 rows x 4 columns).
  * Every element's gate sum is the same FMA chain over k in every case

@@ -2,7 +2,7 @@
  * Fused Elman RNN steps, tanh and relu (semantics: simd/kernels.h),
  * shared by f32-rnn-step-avx2.c and f32-rnn-step-avx512.c. One column per
  * VW-unit block; groups of 2 blocks (tiles of up to RNNKIT_TILE_MR rows,
- * simd/x86/step-common.h rnnkit_tile_rows, x 2),
+ * simd/x86/step-common.h rnnkit_row_tiles, x 2),
  * 4 for batch 2 and 8 for batch 1, so a GEMV tile has 8 independent FMA
  * chains; every element's sum is the same FMA chain over k
  * (simd/x86/tile.h). Tails and bounds as in simd/x86/step-common.h.

@@ -105,9 +105,20 @@ static inline int rnnkit_rows_even(int64_t n, int64_t cols) {
     const int64_t r = n % RNNKIT_TILE_MR;
     return !(n > RNNKIT_TILE_MR && r >= 1 && r <= 2 && cols >= 4 && cols <= rnnkit_nvmax(r));
 }
-static inline int64_t rnnkit_tile_rows(int64_t n, int64_t nt, int64_t t, int even) {
-    if (even) return n / nt + (t < n % nt);
-    return n - t * RNNKIT_TILE_MR < RNNKIT_TILE_MR ? n - t * RNNKIT_TILE_MR : RNNKIT_TILE_MR;
+/* The split as *nt tiles, tile t taking min(*base + (t < *extra), rows
+ * left) rows; computed once per step (a batch of 1 or 2 rows, one tile,
+ * divides nothing: batch-1 steps of H 32 take ~3000 instructions). */
+static inline void rnnkit_row_tiles(int64_t n, int64_t cols, int64_t *nt, int64_t *base,
+                                    int64_t *extra) {
+    if (n <= RNNKIT_TILE_MR) {
+        *nt = 1, *base = n, *extra = 0;
+        return;
+    }
+    *nt = (n + RNNKIT_TILE_MR - 1) / RNNKIT_TILE_MR;
+    if (rnnkit_rows_even(n, cols))
+        *base = n / *nt, *extra = n % *nt;
+    else
+        *base = RNNKIT_TILE_MR, *extra = 0;
 }
 
 /* PREF(i0, mr, g0, nbs): prefetch a row tile's update data (batch >= 3).
@@ -126,6 +137,8 @@ static inline int64_t rnnkit_tile_rows(int64_t n, int64_t nt, int64_t t, int eve
         const int64_t unb = rnnkit_update_blocks((a)->n, gnb, (GC));                           \
         const int pf_ = rnnkit_pf_bytes(4.0 * (double)(GC) * (double)(a)->h * (double)(a)->k); \
         const int64_t ng_ = ((a)->j_end - (a)->j_begin + unb * RNNKIT_VW - 1) / (unb * RNNKIT_VW); \
+        int64_t nt_, base_, extra_;                                                            \
+        rnnkit_row_tiles((a)->n, gnb * (GC), &nt_, &base_, &extra_);                           \
         for (int64_t q_ = 0; q_ < ng_; q_++) {                                               \
             const int64_t g0 = (a)->j_begin + ((a)->reverse ? ng_ - 1 - q_ : q_) * unb * RNNKIT_VW; \
             int64_t nbs = ((a)->j_end - g0 + RNNKIT_VW - 1) / RNNKIT_VW;                      \
@@ -137,10 +150,9 @@ static inline int64_t rnnkit_tile_rows(int64_t n, int64_t nt, int64_t t, int eve
                 int64_t blk = g0 / RNNKIT_VW + bb;                                             \
                 COLS(bb, blk, p, s);                                                           \
             }                                                                                  \
-            const int64_t nt_ = ((a)->n + RNNKIT_TILE_MR - 1) / RNNKIT_TILE_MR;              \
-            const int even_ = rnnkit_rows_even((a)->n, gnb * (GC));                            \
             for (int64_t t_ = 0, i0 = 0; t_ < nt_; t_++) {                                     \
-                const int64_t mr = rnnkit_tile_rows((a)->n, nt_, t_, even_);                   \
+                int64_t mr = base_ + (t_ < extra_);                                            \
+                if (mr > (a)->n - i0) mr = (a)->n - i0;                                        \
                 if ((a)->n >= 3) PREF(i0, mr, g0, nbs);                                          \
                 const int64_t nsb_ = (nbs + gnb - 1) / gnb;                                     \
                 for (int64_t u_ = 0; u_ < nsb_; u_++) {                                         \
