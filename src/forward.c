@@ -264,9 +264,31 @@ static void run_rows(const dir_ctx *c, int64_t r0, int64_t r1) {
     step_args_init(c, &a);
     a.n = n;
     a.scratch = ws->scratch ? ws->scratch + r0 * H : NULL;
+    /* Direct: every row runs all T steps and its outputs are wanted, so
+     * each step writes h straight into its output rows, and the next step
+     * reads it there (same values; it saves step_finish's copy: ~120 of
+     * ~3000 instructions per step of a batch-1 LSTM H 32, callgrind). */
+    const int direct = !c->ragged && c->out && !m->proj_size;
+    const float *hp = ws->h[0] + r0 * ldh;
+    int64_t ldp = ldh;
     for (int64_t s = 0; s < c->T; s++) {
         const int cur = (int)(s & 1), nxt = cur ^ 1;
         step_xp(c, &a, s, r0, r1);
+        if (direct) {
+            const int64_t t = c->reverse ? c->T - 1 - s : s;
+            float *ho = c->out + (size_t)(t * c->N + r0) * (size_t)c->ld_out;
+            a.h_prev = hp;
+            a.ld_h_prev = ldp;
+            a.h_out = ho;
+            a.ld_h_out = c->ld_out;
+            a.c_prev = c->lstm ? ws->c[cur] + r0 * H : NULL;
+            a.c_out = c->lstm ? ws->c[nxt] + r0 * H : NULL;
+            a.reverse = (int)(s & 1);
+            c->w->step(&a);
+            hp = ho;
+            ldp = c->ld_out;
+            continue;
+        }
         a.h_prev = ws->h[cur] + r0 * ldh;
         a.h_out = m->proj_size ? ws->m + r0 * H : ws->h[nxt] + r0 * ldh;
         a.c_prev = c->lstm ? ws->c[cur] + r0 * H : NULL;
@@ -281,7 +303,8 @@ static void run_rows(const dir_ctx *c, int64_t r0, int64_t r1) {
     }
     const int fin = (int)(c->T & 1);
     for (int64_t r = r0; r < r1; r++)
-        memcpy(c->h_state + r * P, ws->h[fin] + r * ldh, sizeof(float) * (size_t)P);
+        memcpy(c->h_state + r * P, direct ? hp + (r - r0) * ldp : ws->h[fin] + r * ldh,
+               sizeof(float) * (size_t)P);
     if (c->lstm) memcpy(c->c_state + r0 * H, ws->c[fin] + r0 * H, sizeof(float) * (size_t)(n * H));
 }
 
