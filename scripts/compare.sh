@@ -3,7 +3,9 @@
 # models and inputs, engines interleaved in one run) and writes a Markdown
 # table: us per step of each engine (median of the repetitions) and the
 # ratios oneDNN time / rnnkit time and OpenBLAS time / rnnkit time (rnnkit =
-# its fastest SIMD ISA on that row; > 1 means rnnkit is faster).
+# its fastest SIMD ISA on that row; > 1 means rnnkit is faster), each row's
+# bound (below) and, for rows of more than one thread, rnnkit's speed-up
+# over the same configuration on 1 thread.
 #
 # usage: scripts/compare.sh [OUT.md] [extra Google Benchmark flags...]
 #   OUT.md defaults to $BUILD/compare.md; the raw JSON goes next to it
@@ -195,7 +197,8 @@ else:
             bounds[key] = (b["bound_us_per_step"], b["limit"])
 cols = ["config"] + ["%s us/step" % e for e in engines] + \
        ["best rnnkit GFLOP/s", "oneDNN / rnnkit", "OpenBLAS / rnnkit",
-        "bound us/step", "limit", "rnnkit % of bound", "oneDNN % of bound"]
+        "bound us/step", "limit", "rnnkit % of bound", "oneDNN % of bound",
+        "rnnkit 1 thread / this"]
 print("| " + " | ".join(cols) + " |")
 print("|" + "|".join(["---"] + ["---:"] * (len(cols) - 1)) + "|")
 for cfg in order:
@@ -207,11 +210,17 @@ for cfg in order:
     p = parse_cfg(cfg)
     bnd = bounds.get(p + (best_e[len("rnnkit-"):],)) if p and best_e else None
     pct = lambda t: "%.0f %%" % (100.0 * bnd[0] / t) if bnd and t else "-"
+    # Thread scaling: the same configuration's rnnkit time on 1 thread over
+    # this row's (rows of more than one thread whose 1-thread row ran).
+    one_thr = re.sub(r"/thr:\d+", "/thr:1", cfg)
+    scale = "-"
+    if one_thr != cfg and one_thr in rows:
+        scale = fmt_ratio(best_rnnkit(rows[one_thr])[0], best)
     line = [cfg.replace("|", "/")] + [cell(r.get(e)) for e in engines] + [
         "%.1f" % best_gf if best_gf is not None else "-",
         fmt_ratio(one, best), fmt_ratio(blas, best),
         ("%.1f" % bnd[0] if bnd[0] >= 10 else "%.2f" % bnd[0]) if bnd else "-",
-        bnd[1] if bnd else "-", pct(best), pct(one)]
+        bnd[1] if bnd else "-", pct(best), pct(one), scale]
     print("| " + " | ".join(line) + " |")
 if notes:
     print()
@@ -225,6 +234,8 @@ else:
     print("rnnkit time (machine limits measured by `rnnkit prof`); limit: the level the")
     print("recurrent weights stream from (L1, L2, L3, DRAM) or FMA. % of bound: bound")
     print("time / engine time (100 % = at the machine's limit).")
+print("rnnkit 1 thread / this: the same configuration's rnnkit time on 1 thread over")
+print("this row's (its speed-up from the threads), where both ran.")
 EOF
 mv "$out.tmp" "$out"
 cat "$out"

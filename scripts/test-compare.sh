@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests scripts/compare.sh's table on a fixed bench_compare JSON (FROM_JSON,
-# nothing is timed): the ratio column and the bound columns, whose values
+# nothing is timed): the ratio column, the thread speed-up column and the
+# bound columns, whose values
 # come from `rnnkit prof --bounds` with a machine-limits cache rewritten
 # to round numbers, so that each expected figure is worked out by hand
 # below. Also: a missing rnnkit tool gives '-' bounds and a note, not a
@@ -52,6 +53,11 @@ EOF
 #    flops 2*4*32*32 / 200e9 = 40.96 ns; input projection
 #    2*20*4*32*32 / 200e9 = 819.2 ns. Bound (20 * 40.96 + 819.2) / 20 =
 #    81.92 ns = 0.08 us per step, limit FMA; rnnkit 0.1 us -> 82 %.
+#  - the same rnn_tanh on 1 thread: 4 KiB in L1 (400 GB/s) 10.24 ns, below
+#    the flops 8192 / 100e9 = 81.92 ns; projection 163840 / 100e9 =
+#    1638.4 ns per sequence, 81.92 ns per step. Bound 163.84 ns = 0.16 us,
+#    FMA; rnnkit 0.18 us -> 91 %. The 2-thread row's speed-up over it:
+#    0.18 / 0.10 = 1.80; the 1-thread rows have none ('-').
 cat >"$TMP/bench.json" <<'EOF'
 {
   "context": {"date": "2026-01-01T00:00:00+00:00", "host_name": "test", "num_cpus": 2, "load_avg": [0.0]},
@@ -64,7 +70,10 @@ cat >"$TMP/bench.json" <<'EOF'
      "run_type": "iteration", "family_index": 1, "us/step": 4.0, "GFLOP/s": 0.5},
     {"name": "compare/rnn_tanh/I:32/H:32/N:4/T:20/thr:2/engine:rnnkit-scalar/real_time",
      "run_name": "compare/rnn_tanh/I:32/H:32/N:4/T:20/thr:2/engine:rnnkit-scalar/real_time",
-     "run_type": "iteration", "family_index": 2, "us/step": 0.1, "GFLOP/s": 2.0}
+     "run_type": "iteration", "family_index": 2, "us/step": 0.1, "GFLOP/s": 2.0},
+    {"name": "compare/rnn_tanh/I:32/H:32/N:4/T:20/thr:1/engine:rnnkit-scalar/real_time",
+     "run_name": "compare/rnn_tanh/I:32/H:32/N:4/T:20/thr:1/engine:rnnkit-scalar/real_time",
+     "run_type": "iteration", "family_index": 3, "us/step": 0.18, "GFLOP/s": 1.0}
   ]
 }
 EOF
@@ -76,12 +85,15 @@ want() { # row-prefix expected-cells
     got=$(row "$1")
     [[ "$got" == *"$2"* ]] || fail "row $1: want \"$2\" in \"$got\""
 }
-want "gru_lbr0/I:64/H:64/N:1/T:10/L:1/D:2/thr:1" "| 2.00 | 4.00 | 1.0 | 2.00 | - | 1.47 | L2 | 74 % | 37 % |"
-want "rnn_tanh/I:32/H:32/N:4/T:20/thr:2" "| 0.10 | - | 2.0 | - | - | 0.08 | FMA | 82 % | - |"
+want "gru_lbr0/I:64/H:64/N:1/T:10/L:1/D:2/thr:1" "| 2.00 | 4.00 | 1.0 | 2.00 | - | 1.47 | L2 | 74 % | 37 % | - |"
+want "rnn_tanh/I:32/H:32/N:4/T:20/thr:2" "| 0.10 | - | 2.0 | - | - | 0.08 | FMA | 82 % | - | 1.80 |"
+want "rnn_tanh/I:32/H:32/N:4/T:20/thr:1" "| 0.18 | - | 1.0 | - | - | 0.16 | FMA | 91 % | - | - |"
 
 # 3. Without the tool: the same table, bounds '-', and a note saying why.
 FROM_JSON="$TMP/bench.json" RNNKIT_BIN="$TMP/no-such-rnnkit" "$ROOT/scripts/compare.sh" "$TMP/out2.md" \
     >/dev/null 2>&1 || fail "compare.sh failed without the tool"
-grep -qF "| 2.00 | 4.00 | 1.0 | 2.00 | - | - | - | - | - |" "$TMP/out2.md" || fail "no-tool row: $(cat "$TMP/out2.md")"
+grep -qF "| 2.00 | 4.00 | 1.0 | 2.00 | - | - | - | - | - | - |" "$TMP/out2.md" || fail "no-tool row: $(cat "$TMP/out2.md")"
 grep -q "no-such-rnnkit not found" "$TMP/out2.md" || fail "no-tool note missing: $(cat "$TMP/out2.md")"
-echo "compare.sh: ratios and bounds (L2, FMA) as worked out by hand; no tool -> no bounds, with a note"
+grep -qF "| 0.10 | - | 2.0 | - | - | - | - | - | - | 1.80 |" "$TMP/out2.md" ||
+    fail "no-tool 2-thread row: $(cat "$TMP/out2.md")"
+echo "compare.sh: ratios, bounds (L2, FMA) and the thread speed-up as worked out by hand; no tool -> no bounds, with a note"
