@@ -269,41 +269,34 @@ static void run_rows(const dir_ctx *c, int64_t r0, int64_t r1) {
      * reads it there (same values; it saves step_finish's copy: ~120 of
      * ~3000 instructions per step of a batch-1 LSTM H 32, callgrind). */
     const int direct = !c->ragged && c->out && !m->proj_size;
-    const float *hp = ws->h[0] + r0 * ldh;
-    int64_t ldp = ldh;
+    if (direct) a.ld_h_out = c->ld_out;
     for (int64_t s = 0; s < c->T; s++) {
         const int cur = (int)(s & 1), nxt = cur ^ 1;
         step_xp(c, &a, s, r0, r1);
         if (direct) {
+            /* h_prev: the initial state, then the previous step's rows. */
             const int64_t t = c->reverse ? c->T - 1 - s : s;
-            float *ho = c->out + (size_t)(t * c->N + r0) * (size_t)c->ld_out;
-            a.h_prev = hp;
-            a.ld_h_prev = ldp;
-            a.h_out = ho;
-            a.ld_h_out = c->ld_out;
-            a.c_prev = c->lstm ? ws->c[cur] + r0 * H : NULL;
-            a.c_out = c->lstm ? ws->c[nxt] + r0 * H : NULL;
-            a.reverse = (int)(s & 1);
-            c->w->step(&a);
-            hp = ho;
-            ldp = c->ld_out;
-            continue;
+            a.h_prev = s ? a.h_out : ws->h[0] + r0 * ldh;
+            a.ld_h_prev = s ? c->ld_out : ldh;
+            a.h_out = c->out + (size_t)(t * c->N + r0) * (size_t)c->ld_out;
+        } else {
+            a.h_prev = ws->h[cur] + r0 * ldh;
+            a.h_out = m->proj_size ? ws->m + r0 * H : ws->h[nxt] + r0 * ldh;
         }
-        a.h_prev = ws->h[cur] + r0 * ldh;
-        a.h_out = m->proj_size ? ws->m + r0 * H : ws->h[nxt] + r0 * ldh;
         a.c_prev = c->lstm ? ws->c[cur] + r0 * H : NULL;
         a.c_out = c->lstm ? ws->c[nxt] + r0 * H : NULL;
         /* Alternate the unit order: the next step starts on the weights
          * this one read last (rnnkit_step_args.reverse). */
         a.reverse = (int)(s & 1);
         c->w->step(&a);
+        if (direct) continue;
         if (m->proj_size)
             m->k->gemm(nr, n, 1, P, H, ws->m + r0 * H, H, c->w->w_hr, NULL, ws->h[nxt] + r0 * ldh, ldh);
         step_finish(c, s, r0, r1, 0, P, 0, H);
     }
     const int fin = (int)(c->T & 1);
     for (int64_t r = r0; r < r1; r++)
-        memcpy(c->h_state + r * P, direct ? hp + (r - r0) * ldp : ws->h[fin] + r * ldh,
+        memcpy(c->h_state + r * P, direct ? a.h_out + (r - r0) * c->ld_out : ws->h[fin] + r * ldh,
                sizeof(float) * (size_t)P);
     if (c->lstm) memcpy(c->c_state + r0 * H, ws->c[fin] + r0 * H, sizeof(float) * (size_t)(n * H));
 }

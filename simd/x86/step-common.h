@@ -87,8 +87,7 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
 
 /* Row tiles of a batch of n >= 3 rows, for groups of cols columns: nt =
  * ceil(n / TILE_MR) tiles, either the rows dealt evenly (the first n % nt
- * tiles one row more; even = 1) or full tiles and the rest in the last
- * (even = 0). A last tile of 1-2 rows runs the GEMV tiles, with few
+ * tiles one row more) or full tiles and the rest in the last. A last tile of 1-2 rows runs the GEMV tiles, with few
  * independent FMA chains (a 2 x 2 RNN tile: 4), so rows are dealt evenly
  * (8 rows: 4 + 4 instead of 6 + 2)... except where that short tile takes
  * 4 or more of the group's columns in one pass over the weights: the
@@ -101,13 +100,9 @@ RNNKIT_VINLINE void rnnkit_prefetch_rows(const float *base, int64_t ld, int64_t 
  * H 512 RNN 66.5 -> 80.5; N 64 within 3 %. Dealing LSTM's 7 rows evenly
  * too ran N 7 H 512 at 57.2 against 62.3: hence the exception. The split
  * does not change an output element's FMA chain (simd/x86/tile.h). */
-static inline int rnnkit_rows_even(int64_t n, int64_t cols) {
-    const int64_t r = n % RNNKIT_TILE_MR;
-    return !(n > RNNKIT_TILE_MR && r >= 1 && r <= 2 && cols >= 4 && cols <= rnnkit_nvmax(r));
-}
 /* The split as *nt tiles, tile t taking min(*base + (t < *extra), rows
- * left) rows; computed once per step (a batch of 1 or 2 rows, one tile,
- * divides nothing: batch-1 steps of H 32 take ~3000 instructions). */
+ * left) rows; computed once per step (a batch of one tile divides
+ * nothing: batch-1 steps of H 32 take ~3000 instructions). */
 static inline void rnnkit_row_tiles(int64_t n, int64_t cols, int64_t *nt, int64_t *base,
                                     int64_t *extra) {
     if (n <= RNNKIT_TILE_MR) {
@@ -115,10 +110,11 @@ static inline void rnnkit_row_tiles(int64_t n, int64_t cols, int64_t *nt, int64_
         return;
     }
     *nt = (n + RNNKIT_TILE_MR - 1) / RNNKIT_TILE_MR;
-    if (rnnkit_rows_even(n, cols))
-        *base = n / *nt, *extra = n % *nt;
+    const int64_t r = n % RNNKIT_TILE_MR;
+    if (r >= 1 && r <= 2 && cols >= 4 && cols <= rnnkit_nvmax(r))
+        *base = RNNKIT_TILE_MR, *extra = 0; /* full tiles and the rest */
     else
-        *base = RNNKIT_TILE_MR, *extra = 0;
+        *base = n / *nt, *extra = n % *nt; /* even */
 }
 
 /* PREF(i0, mr, g0, nbs): prefetch a row tile's update data (batch >= 3).

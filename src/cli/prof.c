@@ -748,18 +748,16 @@ int rk_prof_bound_of(const rk_prof_shape *s, const rk_limits *lim, int isa, int 
 void rk_prof_finish_row(rk_prof_row *r, const rk_limits *lim) {
     rk_prof_work w;
     rk_prof_count(&r->shape, &w);
-    const int timed = r->seconds > 0;
-    double T = (double)r->shape.seq, sec = timed ? r->seconds : 1.0;
-    r->us_per_step = timed ? sec / T * 1e6 : 0;
-    r->cells_per_s = timed ? T * (double)r->shape.batch / sec : 0;
-    r->gflops = timed ? w.total_flops / sec * 1e-9 : 0;
-    r->gbps = timed ? w.weight_bytes_step * T / sec * 1e-9 : 0;
-    if (rk_prof_bound_of(&r->shape, lim, r->isa, r->threads, &r->bound)) {
-        r->bound.seconds = 0;
-        r->pct = 0;
-    } else {
-        r->pct = timed ? r->bound.seconds / sec * 100.0 : 0;
-    }
+    const double T = (double)r->shape.seq, sec = r->seconds;
+    const int no_bound = rk_prof_bound_of(&r->shape, lim, r->isa, r->threads, &r->bound);
+    if (no_bound) r->bound.seconds = 0;
+    r->us_per_step = r->cells_per_s = r->gflops = r->gbps = r->pct = 0;
+    if (sec <= 0) return; /* not timed (--bounds): the bound alone */
+    r->us_per_step = sec / T * 1e6;
+    r->cells_per_s = T * (double)r->shape.batch / sec;
+    r->gflops = w.total_flops / sec * 1e-9;
+    r->gbps = w.weight_bytes_step * T / sec * 1e-9;
+    if (!no_bound) r->pct = r->bound.seconds / sec * 100.0;
 }
 
 /* ------------------------------------------------------------------ */
