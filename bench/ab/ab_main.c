@@ -5,7 +5,9 @@
  * the AVX2 gemm, LSTM step, GRU steps (linear_before_reset 1 and 0) and RNN tanh step of each,
  * symbols renamed to *_old / *_new. Prints best and median GFLOP/s
  * (gemm m 50 (batch 1) and 400 with LSTM gates, 400 with GRU gates, m 3200 with LSTM gates for
- * H <= 512, at H >= 128; the speech models' gemm m 63 K 24 for H <= 64;
+ * H <= 512, and m 1 and 2 with g 1, h H/2 (an LSTM projection at batch
+ * 1-2), at H >= 128; the speech models' gemm m 63 K 24 for H <= 64, and
+ * m 1 (one frame of a stream push) with LSTM and GRU gates;
  * LSTM and GRU steps at batch 8 and 64, or the sizes in AB_BATCH, e.g.
  * AB_BATCH="8 16 32"; AB_STEPS_ONLY=1 skips the gemms there) and ns per step (LSTM
  * and GRU steps at batch 1, chained: each step reads the last one's h
@@ -73,7 +75,7 @@ static void run_gemm(int M, int G, int H, int K) {
           *c = rnd((size_t)M * G * H);
     const double flops = 2.0 * M * G * H * K;
     int calls = (int)(1e9 / flops);
-    calls = calls < 1 ? 1 : (calls > 2000 ? 2000 : calls);
+    calls = calls < 1 ? 1 : (calls > 100000 ? 100000 : calls);
     double t[2][ROUNDS];
     for (int r = 0; r < ROUNDS; r++)
         for (int v = 0; v < 2; v++) {
@@ -219,8 +221,18 @@ int main(int argc, char **argv) {
             run_gemm(400, 3, H, H);
             if (H <= 512) run_gemm(3200, 4, H, H);
         }
-        /* Speech models' projection (T 63, input 24). */
-        if (H <= 64) run_gemm(63, 4, H, 24);
+        /* Speech models' projection (T 63, input 24), and of one frame
+         * (a stream push of one step, batch 1). */
+        if (H <= 64) {
+            run_gemm(63, 4, H, 24);
+            run_gemm(1, 4, H, 24);
+            run_gemm(1, 3, H, 24);
+        }
+        /* An LSTM projection (g 1, h = P = H/2, k H) at batch 1 and 2. */
+        if (H >= 128) {
+            run_gemm(1, 1, H / 2, H);
+            run_gemm(2, 1, H / 2, H);
+        }
     }
     return 0;
 }

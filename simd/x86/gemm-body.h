@@ -138,6 +138,52 @@ RNNKIT_VINLINE void rnnkit_gemm_tile(int pack, int64_t mr, int nt, int64_t kq, c
         rnnkit_tile_ck(mr, nt, kq, ai, lda, p, s, oc, ldo, bv, first, last);
 }
 
+/* The gemm of m = 1 or 2 rows (a stream push of one frame per batch row,
+ * an LSTM projection at batch 1-2): the steps' GEMV tiles over whole
+ * units of the layout (rnnkit_tile_pp_*: ucols columns per unit, units
+ * ustride*k floats apart; one pointer per unit, no per-column set-up),
+ * then C = sum + bias (+0 where bias is NULL), as the blocked path
+ * stores it. The same FMA chain per element from +0 over k, so the same
+ * bits as that path. Measured by callgrind, one-frame pushes of an LSTM
+ * (H 32, input 24): the gemm took ~1800 instructions per push through
+ * the blocked path (after its column set-up lost its divisions; ~2300
+ * before), most of it set-up for 16 columns and a 1-row tile. */
+RNNKIT_VINLINE void rnnkit_gemm_short(int64_t m, int64_t g, int64_t h, int64_t k, const float *a,
+                                      int64_t lda, const float *packed, const float *bias,
+                                      float *c, int64_t ldc, int64_t ucols, int64_t ustride,
+                                      int64_t nunits, int64_t ncols) {
+    float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));
+    const int64_t per = rnnkit_nvmax(m) / ucols > 0 ? rnnkit_nvmax(m) / ucols : 1;
+    /* Column cc = block b, gate gi (C columns gi*h + b*VW ..). */
+    int64_t cc = 0, b = 0, gi = 0;
+    for (int64_t u0 = 0; u0 < nunits; u0 += per) {
+        const int64_t nu = nunits - u0 < per ? nunits - u0 : per;
+        const float *pu = packed + (size_t)u0 * (size_t)k * (size_t)ustride;
+        switch (ucols) {
+        case 1: rnnkit_tile_pp_10(m, nu, k, a, lda, pu, NULL, buf); break;
+        case 2: rnnkit_tile_pp_20(m, nu, k, a, lda, pu, NULL, buf); break;
+        case 3: rnnkit_tile_pp_30(m, nu, k, a, lda, pu, NULL, buf); break;
+        default: rnnkit_tile_pp_40(m, nu, k, a, lda, pu, NULL, buf); break;
+        }
+        for (int64_t j = 0; j < nu * ucols && cc < ncols; j++, cc++) {
+            const int64_t col = gi * h + b * RNNKIT_VW, n1 = h - b * RNNKIT_VW;
+            const float *sj = buf + j * RNNKIT_VW;
+            float *cj = c + col;
+            if (n1 >= RNNKIT_VW) {
+                const V bv = bias ? vload(bias + col) : vzero();
+                vstore(cj, vadd(vload(sj), bv));
+                if (m == 2) vstore(cj + ldc, vadd(vload(sj + RNNKIT_BUF_LD), bv));
+            } else { /* the last block's n1 < VW units: masked */
+                VT t = vtail(n1);
+                const V bv = bias ? vload_t(bias + col, t) : vzero();
+                vstore_t(cj, vadd(vload(sj), bv), t);
+                if (m == 2) vstore_t(cj + ldc, vadd(vload(sj + RNNKIT_BUF_LD), bv), t);
+            }
+            if (++gi == g) gi = 0, b++;
+        }
+    }
+}
+
 void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const float *a,
                      int64_t lda, const float *packed, const float *bias, float *c,
                      int64_t ldc) {
@@ -153,8 +199,13 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
     const int pairs = rnnkit_gemm_pairs(RNNKIT_VW, g);
     const int64_t ustride = pairs ? 2 * RNNKIT_VW : pstride, ucols = pairs ? 2 : g;
     const int64_t nunits = pairs ? (ncols + 1) / 2 : nb;
-    const int pack = k > RNNKIT_GEMM_PACK_MINK;
     const int pf_w = rnnkit_pf_bytes(4.0 * (double)nb * (double)pstride * (double)k);
+    /* Weights far out of cache keep the blocked path and its prefetch. */
+    if (m >= 1 && m <= 2 && !pf_w) {
+        rnnkit_gemm_short(m, g, h, k, a, lda, packed, bias, c, ldc, ucols, ustride, nunits, ncols);
+        return;
+    }
+    const int pack = k > RNNKIT_GEMM_PACK_MINK;
     for (int64_t i1 = 0; i1 < m; i1 += mc) {
         const int64_t iend = m - i1 < mc ? m : i1 + mc;
         /* k = 0 still runs one (empty) block: C = 0 + bias. */
@@ -166,13 +217,24 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                 const int nc = ncols - c0 < pc ? (int)(ncols - c0) : pc;
                 const float *p[RNNKIT_GEMM_PMAX];
                 int64_t col[RNNKIT_GEMM_PMAX], nv[RNNKIT_GEMM_PMAX];
-                for (int v = 0; v < nc; v++) {
-                    int64_t b = (c0 + v) / g, gi = (c0 + v) % g;
-                    p[v] = packed +
-                           ((size_t)((c0 + v) / ucols) * (size_t)k + (size_t)k0) * (size_t)ustride +
-                           (size_t)((c0 + v) % ucols) * RNNKIT_VW;
-                    col[v] = gi * h + b * RNNKIT_VW;
-                    nv[v] = h - b * RNNKIT_VW < RNNKIT_VW ? h - b * RNNKIT_VW : RNNKIT_VW;
+                /* Column c0 + v: block b, gate gi; unit u of the
+                 * layout, column ui in it. Counters, not a division per
+                 * column (a 1-row gemm, a stream push of one frame, spent
+                 * ~1000 of its ~2300 instructions here). */
+                {
+                    int64_t b = c0 / g, gi = c0 % g, ui = c0 % ucols;
+                    const float *pu = packed + ((size_t)(c0 / ucols) * (size_t)k + (size_t)k0) * (size_t)ustride;
+                    int64_t cb = b * RNNKIT_VW, nb_ = h - cb < RNNKIT_VW ? h - cb : RNNKIT_VW;
+                    for (int v = 0; v < nc; v++) {
+                        p[v] = pu + ui * RNNKIT_VW;
+                        col[v] = gi * h + cb;
+                        nv[v] = nb_;
+                        if (++gi == g) {
+                            gi = 0, cb += RNNKIT_VW;
+                            nb_ = h - cb < RNNKIT_VW ? h - cb : RNNKIT_VW;
+                        }
+                        if (++ui == ucols) ui = 0, pu += (size_t)k * (size_t)ustride;
+                    }
                 }
                 /* Weights far out of cache (rnnkit_pf_bytes): the next
                  * column block's (same k block; blocks nb0..nb1-1, kq*pstride
