@@ -156,7 +156,7 @@ RNNKIT_VINLINE void rnnkit_gemm_short(int64_t m, int64_t g, int64_t h, int64_t k
                                       float *c, int64_t ldc, int64_t ucols, int64_t ustride,
                                       int64_t nunits, int64_t ncols) {
     float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));
-    const int64_t per = rnnkit_nvmax(m) / ucols > 0 ? rnnkit_nvmax(m) / ucols : 1;
+    const int64_t per = rnnkit_nvmax(m) / ucols; /* ucols <= 4 <= nvmax */
     /* Column cc = block b, gate gi (C columns gi*h + b*VW ..). */
     int64_t cc = 0, b = 0, gi = 0;
     for (int64_t u0 = 0; u0 < nunits; u0 += per) {
