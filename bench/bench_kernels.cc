@@ -74,9 +74,9 @@ void bm_gemm(benchmark::State &st, const char *isa, rnnkit_gemm_fn *fn) {
     t->pack_input(nr, G, H, K, w.data(), packed.data());
     rnnkit_f32_pack_gates__scalar(nr, G, H, K, w.data(), packed_ref.data());
     // Sanity check against the scalar kernel before timing.
-    fn(nr, m, G, H, K, a.data(), K, packed.data(), bias.data(), c.data(), G * H);
+    fn(nr, m, G, H, H, K, a.data(), K, packed.data(), bias.data(), c.data(), G * H);
     if (fn != &rnnkit_f32_gemm__scalar) {
-        rnnkit_f32_gemm__scalar(nr, m, G, H, K, a.data(), K, packed_ref.data(), bias.data(), ref.data(),
+        rnnkit_f32_gemm__scalar(nr, m, G, H, H, K, a.data(), K, packed_ref.data(), bias.data(), ref.data(),
                                 G * H);
         std::string msg;
         if (!close_enough(c.data(), ref.data(), c.size(), 1e-4, &msg)) {
@@ -86,7 +86,7 @@ void bm_gemm(benchmark::State &st, const char *isa, rnnkit_gemm_fn *fn) {
     }
     rkb::LoopTimer timer;
     for (auto _ : st) {
-        fn(nr, m, G, H, K, a.data(), K, packed.data(), bias.data(), c.data(), G * H);
+        fn(nr, m, G, H, H, K, a.data(), K, packed.data(), bias.data(), c.data(), G * H);
         benchmark::DoNotOptimize(c.data());
         benchmark::ClobberMemory();
     }

@@ -34,7 +34,11 @@ for v in old new; do
     gcc $flags -I"$tmp/$v" -I"$tmp/$v/include" -Drnnkit_f32_rnn_tanh_step__avx2=rnn_$v \
         -Drnnkit_f32_rnn_relu_step__avx2=rnn_relu_$v -c "$root/bench/ab/ab-rnn.c" -o "$tmp/e_$v.o"
 done
-gcc -O2 -I"$tmp/new" "$root/bench/ab/ab_main.c" "$tmp"/g_old.o "$tmp"/g_new.o \
+# The gemm's gate-stride argument (simd/kernels.h rnnkit_gemm_fn, since session 16).
+hs_old=0 hs_new=0
+grep -q 'int64_t h, int64_t hs, int64_t k' "$tmp/old/simd/kernels.h" && hs_old=1
+grep -q 'int64_t h, int64_t hs, int64_t k' "$tmp/new/simd/kernels.h" && hs_new=1
+gcc -O2 -DAB_OLD_HS=$hs_old -DAB_NEW_HS=$hs_new -I"$tmp/new" "$root/bench/ab/ab_main.c" "$tmp"/g_old.o "$tmp"/g_new.o \
     "$tmp"/l_old.o "$tmp"/l_new.o "$tmp"/r_old.o "$tmp"/r_new.o "$tmp"/e_old.o "$tmp"/e_new.o \
     -o "$tmp/ab_kernels"
 echo "old = $old, new = ${new:-working tree}"

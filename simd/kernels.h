@@ -115,13 +115,17 @@ typedef struct rnnkit_step_args {
 /* w: [g*h, k] row-major (gate g's rows g*h..g*h+h-1) -> packed. */
 typedef void rnnkit_pack_gates_fn(int nr, int64_t g, int64_t h, int64_t k,
                                   const float *w, float *packed);
-/* C[i, gi*h + j] = bias[gi*h + j] + sum_k A[i, k] * W_gi[j][k]
+/* C[i, gi*hs + j] = bias[gi*hs + j] + sum_k A[i, k] * W_gi[j][k]
  * for i < m, gates gi < g (g <= 4) and units j < h. bias may be NULL.
- * nr is the row_block the weights were packed with. C must not overlap
- * A, the panels or bias; a kernel may keep partial sums in C (x86: one
- * per k block) and read them back, never C's values from before the
- * call. */
-typedef void rnnkit_gemm_fn(int nr, int64_t m, int64_t g, int64_t h, int64_t k,
+ * hs >= h is the gate stride of C and bias: h for a whole layer, the
+ * layer's H for a range of its units (packed, bias and c then point at
+ * the range's first unit: a multiple of nr from the layer's first, of
+ * 2*nr for g = 3, whose column-pair layout on AVX2 keeps whole pairs;
+ * the driver splits a few rows' input projection among threads so). nr is
+ * the row_block the weights were packed with. C must not overlap A, the
+ * panels or bias; a kernel may keep partial sums in C (x86: one per k
+ * block) and read them back, never C's values from before the call. */
+typedef void rnnkit_gemm_fn(int nr, int64_t m, int64_t g, int64_t h, int64_t hs, int64_t k,
                             const float *a, int64_t lda, const float *packed,
                             const float *bias, float *c, int64_t ldc);
 /* One fused recurrent step. */

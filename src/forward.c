@@ -171,13 +171,19 @@ static void ctx_init(dir_ctx *c, const rnnkit_model *m, int64_t l, int64_t d, in
     c->ws = ws;
 }
 
-/* Rows [r0, r1) of the input projection of all T*N rows. */
-static void project_rows(const dir_ctx *c, const float *in, int64_t ld_in, int64_t r0, int64_t r1) {
+/* Rows [r0, r1) and units [j0, j1) of the input projection of all T*N
+ * rows (j0 a multiple of 2*nr, which suits every layout: see
+ * rnnkit_gemm_fn). */
+static void project(const dir_ctx *c, const float *in, int64_t ld_in, int64_t r0, int64_t r1,
+                    int64_t j0, int64_t j1) {
     const rnnkit_model *m = c->m;
     const int64_t H = m->hidden_size, G = m->gates;
-    if (r1 <= r0) return;
-    m->k->gemm(m->k->row_block, r1 - r0, G, H, rk_layer_input(m, c->l), in + (size_t)r0 * (size_t)ld_in,
-               ld_in, c->w->w_ih, c->w->bias, c->ws->xp + (size_t)r0 * (size_t)c->ws->ldx, c->ws->ldx);
+    const int nr = m->k->row_block;
+    if (r1 <= r0 || j1 <= j0) return;
+    m->k->gemm(nr, r1 - r0, G, j1 - j0, H, rk_layer_input(m, c->l), in + (size_t)r0 * (size_t)ld_in,
+               ld_in, c->w->w_ih + (size_t)(j0 / nr) * (size_t)(G * nr) * (size_t)rk_layer_input(m, c->l),
+               c->w->bias ? c->w->bias + j0 : NULL,
+               c->ws->xp + (size_t)r0 * (size_t)c->ws->ldx + j0, c->ws->ldx);
 }
 
 static void step_args_init(const dir_ctx *c, rnnkit_step_args *a) {
@@ -291,7 +297,7 @@ static void run_rows(const dir_ctx *c, int64_t r0, int64_t r1) {
         c->w->step(&a);
         if (direct) continue;
         if (m->proj_size)
-            m->k->gemm(nr, n, 1, P, H, ws->m + r0 * H, H, c->w->w_hr, NULL, ws->h[nxt] + r0 * ldh, ldh);
+            m->k->gemm(nr, n, 1, P, P, H, ws->m + r0 * H, H, c->w->w_hr, NULL, ws->h[nxt] + r0 * ldh, ldh);
         step_finish(c, s, r0, r1, 0, P, 0, H);
     }
     const int fin = (int)(c->T & 1);
@@ -364,7 +370,7 @@ static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *s
         if (m->proj_size) {
             rk_barrier_wait(bar, sense);
             if (p1 > p0)
-                m->k->gemm(nr, N, 1, p1 - p0, H, ws->m, H, c->w->w_hr + (size_t)(p0 / nr) * (size_t)(H * nr),
+                m->k->gemm(nr, N, 1, p1 - p0, p1 - p0, H, ws->m, H, c->w->w_hr + (size_t)(p0 / nr) * (size_t)(H * nr),
                            NULL, ws->h[nxt] + p0, ldh);
         }
         step_finish(c, s, 0, N, p0, p1, j0, j1);
@@ -377,14 +383,30 @@ static void run_units(const dir_ctx *c, int tid, int nt, rk_barrier *bar, int *s
     }
 }
 
+/* Below this many projection rows per thread, the input projection is
+ * split by units instead of rows (run_dir_team). */
+#ifndef RK_PROJ_ROWS_PER_THREAD
+#define RK_PROJ_ROWS_PER_THREAD 16
+#endif
+
 /* One direction on a team of nt threads (tid within it). */
 static void run_dir_team(const dir_ctx *c, const float *in, int64_t ld_in, rk_par_mode mode, int tid,
                          int nt, rk_barrier *bar, int *sense) {
     int64_t b, e;
-    /* Input projection: rows split, whole rows per thread, so each
-     * output element is summed the same way whatever the thread count. */
-    split(c->T * c->N, 1, tid, nt, &b, &e);
-    project_rows(c, in, ld_in, b, e);
+    /* Input projection: every output element is one FMA chain over the
+     * input whatever the thread count (rnnkit_gemm_fn), split by rows
+     * (each thread reads all of W_ih) or, when there are fewer than
+     * RK_PROJ_ROWS_PER_THREAD rows per thread (a stream's frame, a short
+     * chunk), by units in multiples of 2 blocks (each thread reads its
+     * share of W_ih: a one-frame projection is one row). */
+    if (nt > 1 && c->T * c->N < RK_PROJ_ROWS_PER_THREAD * nt) {
+        const int64_t nr = c->m->k->row_block;
+        split(c->m->hidden_size, 2 * nr, tid, nt, &b, &e);
+        project(c, in, ld_in, 0, c->T * c->N, b, e);
+    } else {
+        split(c->T * c->N, 1, tid, nt, &b, &e);
+        project(c, in, ld_in, b, e, 0, c->m->hidden_size);
+    }
     if (nt > 1) rk_barrier_wait(bar, sense);
     if (mode == RK_PAR_UNITS && nt > 1) {
         run_units(c, tid, nt, bar, sense);

@@ -219,9 +219,11 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
             step = forced == RK_PAR_BATCH ? batch : single;
         } else if (forced == RK_PAR_UNITS && blocks >= 2) {
             mode = RK_PAR_UNITS, step = units;
-        } else if ((double)T * (single - best) <= fork_us()) {
+        } else if ((double)T * (single - best) + proj * (1.0 - 1.0 / t) <= fork_us()) {
             /* A split must also win back the team's start over the
-             * sequence: stay on one thread. */
+             * sequence (with the input projection, which a team splits
+             * too: by rows, or by units when the rows are few, e.g. a
+             * stream's frame): stay on one thread. */
         } else if (batch <= units && batch < single) {
             mode = RK_PAR_BATCH, step = batch;
         } else if (units < single) {

@@ -273,11 +273,11 @@ KC_UNUSED static int kc_check_gemm(const char *isa, rnnkit_gemm_fn *fn, int nr,
     int fails = 0;
     for (int use_bias = 0; use_bias < 2 && !fails; use_bias++) {
         const float *bp = use_bias ? bias.p : NULL;
-        fn(nr, m, g, h, k, a.p, lda, packed.p, bp, c.p, ldc);
+        fn(nr, m, g, h, h, k, a.p, lda, packed.p, bp, c.p, ldc);
         if (p->split_calls)
             for (int64_t i = 0; i < m; i++) /* one row per call */
-                fn(nr, 1, g, h, k, a.p + i * lda, lda, packed.p, bp, crow.p + i * ldc, ldc);
-        rnnkit_f32_gemm__scalar(nr, m, g, h, k, a.p, lda, in.packed_ref.p, bp, cref.p, ldc);
+                fn(nr, 1, g, h, h, k, a.p + i * lda, lda, packed.p, bp, crow.p + i * ldc, ldc);
+        rnnkit_f32_gemm__scalar(nr, m, g, h, h, k, a.p, lda, in.packed_ref.p, bp, cref.p, ldc);
         for (int64_t i = 0; i < m && !fails; i++)
             for (int64_t col = 0; col < ldc && !fails; col++) {
                 float y = c.p[i * ldc + col], r = cref.p[i * ldc + col];
@@ -369,8 +369,9 @@ KC_UNUSED static int64_t kc_first_diff(const float *a, const float *b, int64_t n
     return -1;
 }
 
-/* One gemm shape: all m rows in one call vs each row alone, and (g = 1)
- * vs unit ranges, every row at once. Returns 1 if any split differs. */
+/* One gemm shape: all m rows in one call vs each row alone, and vs unit
+ * ranges (gate stride h), every row at once. Returns 1 if any split
+ * differs. */
 KC_UNUSED static int kc_split_gemm_case(const char *isa, rnnkit_gemm_fn *fn, int nr, int64_t m,
                                         int64_t g, int64_t h, int64_t k, int *logged) {
     int64_t lda = k + 1, ldc = g * h + 1;
@@ -378,20 +379,24 @@ KC_UNUSED static int kc_split_gemm_case(const char *isa, rnnkit_gemm_fn *fn, int
     kc_buf a = in.a, bias = in.bias, packed = in.packed;
     kc_buf c0 = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
     kc_buf c1 = kc_buf_new((size_t)(m * ldc), 0, 0, 0);
-    fn(nr, m, g, h, k, a.p, lda, packed.p, bias.p, c0.p, ldc);
+    fn(nr, m, g, h, h, k, a.p, lda, packed.p, bias.p, c0.p, ldc);
     int fail = 0;
     int64_t jb[KC_SPLIT_MAXPARTS], je[KC_SPLIT_MAXPARTS];
     /* split 0: rows alone; 1..3: unit ranges kc_unit_split(how = split). */
-    for (int split = 0; split < (g == 1 ? 4 : 1) && !fail; split++) {
+    for (int split = 0; split < 4 && !fail; split++) {
         for (size_t i = 0; i < c1.n; i++) c1.p[i] = kc_sentinel();
         if (split == 0) {
             for (int64_t i = 0; i < m; i++)
-                fn(nr, 1, g, h, k, a.p + i * lda, lda, packed.p, bias.p, c1.p + i * ldc, ldc);
+                fn(nr, 1, g, h, h, k, a.p + i * lda, lda, packed.p, bias.p, c1.p + i * ldc, ldc);
         } else {
-            int parts = kc_unit_split(h, nr, split, jb, je);
+            /* Ranges of whole blocks, whole block pairs for g = 3 (the
+             * AVX2 column-pair layout, simd/kernels.h rnnkit_gemm_fn);
+             * gate stride h. */
+            const int unit = g == 3 ? 2 * nr : nr;
+            int parts = kc_unit_split(h, unit, split, jb, je);
             for (int u = 0; u < parts; u++)
-                fn(nr, m, 1, je[u] - jb[u], k, a.p, lda,
-                   packed.p + (size_t)(jb[u] / nr) * (size_t)(k * nr), bias.p + jb[u],
+                fn(nr, m, g, je[u] - jb[u], h, k, a.p, lda,
+                   packed.p + (size_t)(jb[u] / nr) * (size_t)(k * nr * g), bias.p + jb[u],
                    c1.p + jb[u], ldc);
         }
         int64_t d = kc_first_diff(c0.p, c1.p, m * ldc);

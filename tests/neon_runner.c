@@ -164,8 +164,8 @@ static void test_gemm(const char *name, rnnkit_gemm_fn *fn, rnnkit_gemm_fn *ref,
     fill(bias, 1, g * h, g * h, 1.0f);
     rnnkit_f32_pack_gates__scalar(g_nr, g, h, k, w, p);
     for (size_t i = 0; i < cn; i++) c1[i] = c2[i] = sentinel();
-    fn(g_nr, m, g, h, k, a, lda, p, with_bias ? bias : NULL, c1, ldc);
-    ref(g_nr, m, g, h, k, a, lda, p, with_bias ? bias : NULL, c2, ldc);
+    fn(g_nr, m, g, h, h, k, a, lda, p, with_bias ? bias : NULL, c1, ldc);
+    ref(g_nr, m, g, h, h, k, a, lda, p, with_bias ? bias : NULL, c2, ldc);
     int bad = 0;
     for (int64_t i = 0; i < m && !bad; i++)
         for (int64_t j = 0; j < ldc && !bad; j++) {

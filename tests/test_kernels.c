@@ -151,19 +151,21 @@ static int gemm_split_case(const kc_kernel *ge, int nr, int64_t m, int64_t g, in
     float *c0 = nan_floats((size_t)(m * ldc)), *c1 = nan_floats((size_t)(m * ldc));
     cr_assert(packed != NULL);
     kc_pack_input_of(ge->isa)(nr, g, h, k, w, packed);
-    ge->gemm(nr, m, g, h, k, a, lda, packed, bias, c0, ldc);
+    ge->gemm(nr, m, g, h, h, k, a, lda, packed, bias, c0, ldc);
     int fails = 0;
     int64_t rb[64], re[64], ub[64], ue[64];
-    /* rows: 1 per call, uneven; units (g = 1 only: the projection split)
-     * all, per block, uneven; and combined. */
+    /* rows: 1 per call, uneven; units (the split of an LSTM projection
+     * (g 1) or of a few rows' input projection among threads, gate stride
+     * h; whole block pairs for g 3) all, per block, uneven; and
+     * combined. */
     for (int rh = 0; rh < 3 && !fails; rh++)
-        for (int uh = 0; uh < (g == 1 ? 3 : 1) && !fails; uh++) {
+        for (int uh = 0; uh < 3 && !fails; uh++) {
             int nrp = rh == 2 ? (rb[0] = 0, re[0] = m, 1) : row_parts(m, rh, rb, re);
-            int nup = unit_parts(h, nr, uh, ub, ue);
+            int nup = unit_parts(h, g == 3 ? 2 * nr : nr, uh, ub, ue);
             for (size_t i = 0; i < (size_t)(m * ldc); i++) c1[i] = kc_sentinel();
             for (int ri = 0; ri < nrp; ri++)
                 for (int ui = 0; ui < nup; ui++)
-                    ge->gemm(nr, re[ri] - rb[ri], g, ue[ui] - ub[ui], k, a + rb[ri] * lda, lda,
+                    ge->gemm(nr, re[ri] - rb[ri], g, ue[ui] - ub[ui], h, k, a + rb[ri] * lda, lda,
                            packed + (size_t)(ub[ui] / nr) * (size_t)(k * nr * g), bias + ub[ui],
                            c1 + rb[ri] * ldc + ub[ui], ldc);
             int64_t d = first_diff(c0, c1, m * ldc);

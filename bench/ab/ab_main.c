@@ -22,10 +22,27 @@
 
 #include "simd/kernels.h"
 
+/* The gemm's signature gained the gate stride hs after h (session 16):
+ * scripts/ab-kernels.sh sets AB_OLD_HS / AB_NEW_HS to 1 for a revision
+ * that has it. */
+#if AB_OLD_HS
+void gemm_old(int, int64_t, int64_t, int64_t, int64_t, int64_t, const float *, int64_t,
+              const float *, const float *, float *, int64_t);
+#define GEMM_OLD(nr, m, g, h, k, a, lda, w, b, c, ldc) gemm_old(nr, m, g, h, h, k, a, lda, w, b, c, ldc)
+#else
 void gemm_old(int, int64_t, int64_t, int64_t, int64_t, const float *, int64_t, const float *,
               const float *, float *, int64_t);
+#define GEMM_OLD(nr, m, g, h, k, a, lda, w, b, c, ldc) gemm_old(nr, m, g, h, k, a, lda, w, b, c, ldc)
+#endif
+#if AB_NEW_HS
+void gemm_new(int, int64_t, int64_t, int64_t, int64_t, int64_t, const float *, int64_t,
+              const float *, const float *, float *, int64_t);
+#define GEMM_NEW(nr, m, g, h, k, a, lda, w, b, c, ldc) gemm_new(nr, m, g, h, h, k, a, lda, w, b, c, ldc)
+#else
 void gemm_new(int, int64_t, int64_t, int64_t, int64_t, const float *, int64_t, const float *,
               const float *, float *, int64_t);
+#define GEMM_NEW(nr, m, g, h, k, a, lda, w, b, c, ldc) gemm_new(nr, m, g, h, k, a, lda, w, b, c, ldc)
+#endif
 void lstm_old(const rnnkit_step_args *);
 void lstm_new(const rnnkit_step_args *);
 void gru_old(const rnnkit_step_args *);
@@ -80,8 +97,12 @@ static void run_gemm(int M, int G, int H, int K) {
     for (int r = 0; r < ROUNDS; r++)
         for (int v = 0; v < 2; v++) {
             double t0 = now();
-            for (int i = 0; i < calls; i++)
-                (v ? gemm_new : gemm_old)(8, M, G, H, K, a, K, w, bias, c, G * H);
+            for (int i = 0; i < calls; i++) {
+                if (v)
+                    GEMM_NEW(8, M, G, H, K, a, K, w, bias, c, G * H);
+                else
+                    GEMM_OLD(8, M, G, H, K, a, K, w, bias, c, G * H);
+            }
             t[v][r] = (now() - t0) / calls;
         }
     char name[64];

@@ -1,13 +1,13 @@
 /*
  * Reference gate-blocked GEMM over packed weights (any nr up to RNNKIT_MAX_NR):
- * C[i, g*h + j] = bias + sum_k A[i,k] W_g[j][k], summed in k order from 0.
+ * C[i, g*hs + j] = bias + sum_k A[i,k] W_g[j][k], summed in k order from 0.
  * Reads only the m x k of A, the packed panels and h units per gate of C.
  */
 #include "../kernels.h"
 
 
 
-void rnnkit_f32_gemm__scalar(int NR, int64_t m, int64_t g, int64_t h, int64_t k,
+void rnnkit_f32_gemm__scalar(int NR, int64_t m, int64_t g, int64_t h, int64_t hs, int64_t k,
                              const float *a, int64_t lda, const float *packed,
                              const float *bias, float *c, int64_t ldc) {
     int64_t nb = (h + NR - 1) / NR;
@@ -27,7 +27,7 @@ void rnnkit_f32_gemm__scalar(int NR, int64_t m, int64_t g, int64_t h, int64_t k,
                 for (int u = 0; u < NR; u++) {
                     int64_t j = b * NR + u;
                     if (j >= h) break;
-                    size_t col = (size_t)(gg * h + j);
+                    size_t col = (size_t)(gg * hs + j);
                     ci[col] = acc[gg * NR + u] + (bias ? bias[col] : 0.0f);
                 }
             }

@@ -151,13 +151,13 @@ RNNKIT_VINLINE void rnnkit_gemm_tile(int pack, int64_t mr, int nt, int64_t kq, c
  * (one process, median GFLOP/s, old -> new): m 1, LSTM gates, H 32 K 24:
  * 26.1 -> 43.0; GRU gates 18.4 -> 31.2; g 1, h 128, k 256 (an LSTM
  * projection at batch 1): 30.0 -> 35.2. */
-RNNKIT_VINLINE void rnnkit_gemm_short(int64_t m, int64_t g, int64_t h, int64_t k, const float *a,
+RNNKIT_VINLINE void rnnkit_gemm_short(int64_t m, int64_t g, int64_t h, int64_t hs, int64_t k, const float *a,
                                       int64_t lda, const float *packed, const float *bias,
                                       float *c, int64_t ldc, int64_t ucols, int64_t ustride,
                                       int64_t nunits, int64_t ncols) {
     float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));
     const int64_t per = rnnkit_nvmax(m) / ucols; /* ucols <= 4 <= nvmax */
-    /* Column cc = block b, gate gi (C columns gi*h + b*VW ..). */
+    /* Column cc = block b, gate gi (C columns gi*hs + b*VW ..). */
     int64_t cc = 0, b = 0, gi = 0;
     for (int64_t u0 = 0; u0 < nunits; u0 += per) {
         const int64_t nu = nunits - u0 < per ? nunits - u0 : per;
@@ -169,7 +169,7 @@ RNNKIT_VINLINE void rnnkit_gemm_short(int64_t m, int64_t g, int64_t h, int64_t k
         default: rnnkit_tile_pp_40(m, nu, k, a, lda, pu, NULL, buf); break;
         }
         for (int64_t j = 0; j < nu * ucols && cc < ncols; j++, cc++) {
-            const int64_t col = gi * h + b * RNNKIT_VW, n1 = h - b * RNNKIT_VW;
+            const int64_t col = gi * hs + b * RNNKIT_VW, n1 = h - b * RNNKIT_VW;
             const float *sj = buf + j * RNNKIT_VW;
             float *cj = c + col;
             if (n1 >= RNNKIT_VW) {
@@ -187,7 +187,7 @@ RNNKIT_VINLINE void rnnkit_gemm_short(int64_t m, int64_t g, int64_t h, int64_t k
     }
 }
 
-void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const float *a,
+void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t hs, int64_t k, const float *a,
                      int64_t lda, const float *packed, const float *bias, float *c,
                      int64_t ldc) {
     assert(nr == RNNKIT_VW && g >= 1 && g <= 4);
@@ -205,7 +205,7 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
     const int pf_w = rnnkit_pf_bytes(4.0 * (double)nb * (double)pstride * (double)k);
     /* Weights far out of cache keep the blocked path and its prefetch. */
     if (m >= 1 && m <= 2 && !pf_w) {
-        rnnkit_gemm_short(m, g, h, k, a, lda, packed, bias, c, ldc, ucols, ustride, nunits, ncols);
+        rnnkit_gemm_short(m, g, h, hs, k, a, lda, packed, bias, c, ldc, ucols, ustride, nunits, ncols);
         return;
     }
     const int pack = k > RNNKIT_GEMM_PACK_MINK;
@@ -230,7 +230,7 @@ void RNNKIT_FN(gemm)(int nr, int64_t m, int64_t g, int64_t h, int64_t k, const f
                     int64_t cb = b * RNNKIT_VW, nb_ = h - cb < RNNKIT_VW ? h - cb : RNNKIT_VW;
                     for (int v = 0; v < nc; v++) {
                         p[v] = pu + ui * RNNKIT_VW;
-                        col[v] = gi * h + cb;
+                        col[v] = gi * hs + cb;
                         nv[v] = nb_;
                         if (++gi == g) {
                             gi = 0, cb += RNNKIT_VW;
