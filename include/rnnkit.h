@@ -309,6 +309,17 @@ rnnkit_status rnnkit_stream_reset(rnnkit_stream *stream, const float *h0,
  * Keras layouts or [steps, 1, N, H] for ONNX layout (may be NULL). */
 rnnkit_status rnnkit_stream_push(rnnkit_stream *stream, const float *x,
                                  int64_t steps, float *y);
+/* Threads a push may use: 1 (the default) runs every push on the
+ * calling thread, which suits a server with one stream per request;
+ * n > 1 lets a push spread over up to n OpenMP threads where the same
+ * cost model as rnnkit_forward's finds it faster (large models pushed a
+ * frame at a time: hidden units split, the frame's input projection
+ * too); 0 = rnnkit_get_num_threads(). Results are the same bits
+ * whatever the count. A push from inside a parallel region uses one
+ * thread. Idle OpenMP threads between pushes spin or sleep as
+ * OMP_WAIT_POLICY says; a sleeping team takes tens of microseconds to
+ * wake, which the cost model counts. */
+rnnkit_status rnnkit_stream_set_num_threads(rnnkit_stream *stream, int num_threads);
 /* Current state, laid out as hn/cn of rnnkit_forward (either may be
  * NULL). */
 rnnkit_status rnnkit_stream_get_state(const rnnkit_stream *stream, float *h,

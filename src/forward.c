@@ -419,12 +419,13 @@ static void run_dir_team(const dir_ctx *c, const float *in, int64_t ld_in, rk_pa
     if (nt > 1) rk_barrier_wait(bar, sense);
 }
 
-void rk_run_direction(const rnnkit_model *m, int64_t l, int64_t d, int64_t T, int64_t N,
-                      const float *in, int64_t ld_in, const int32_t *len, float *h_state,
-                      float *c_state, float *out, int64_t ld_out, rk_dir_ws *ws) {
+void rk_run_direction_team(const rnnkit_model *m, int64_t l, int64_t d, int64_t T, int64_t N,
+                           const float *in, int64_t ld_in, const int32_t *len, float *h_state,
+                           float *c_state, float *out, int64_t ld_out, rk_dir_ws *ws,
+                           rk_par_mode mode, int tid, int nt, rk_barrier *bar, int *sense) {
     dir_ctx c;
     ctx_init(&c, m, l, d, T, N, len, h_state, c_state, out, ld_out, ws);
-    run_dir_team(&c, in, ld_in, RK_PAR_NONE, 0, 1, NULL, NULL);
+    run_dir_team(&c, in, ld_in, mode, tid, nt, bar, sense);
 }
 
 /* ------------------------------------------------------------------ */

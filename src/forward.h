@@ -3,6 +3,7 @@
 #define RNNKIT_FORWARD_H
 
 #include "model.h"
+#include "plan.h"
 
 /* Scratch of one direction for a run of up to T steps of N rows. */
 typedef struct rk_dir_ws {
@@ -41,15 +42,19 @@ size_t rk_dir_ws_floats(const rnnkit_model *m, int64_t T, int64_t N);
 /* Carves a rk_dir_ws out of mem (which holds rk_dir_ws_floats floats). */
 void rk_dir_ws_carve(const rnnkit_model *m, int64_t T, int64_t N, float *mem, rk_dir_ws *ws);
 
-/* Runs one direction of layer l over T steps of N rows.
+/* Runs one direction of layer l over T steps of N rows, as thread tid
+ * of a team of nt (all nt call it, inside one parallel region; nt 1:
+ * alone, bar and sense unused) with mode (rk_plan_mode) and the team's
+ * barrier; with nt > 1 it returns after the whole team is done.
  * in: [T, N, K] rows of ld_in floats (row (t, n) at in + (t*N+n)*ld_in).
  * len: per-row lengths (NULL: all T). Rows with len 0 never step.
  * h_state [N, P] / c_state [N, H]: initial state in, final state out.
  * out: row (t, n) at out + (t*N+n)*ld_out, P floats; zero past len.
  * May be NULL. */
-void rk_run_direction(const rnnkit_model *m, int64_t l, int64_t d, int64_t T, int64_t N,
-                      const float *in, int64_t ld_in, const int32_t *len, float *h_state,
-                      float *c_state, float *out, int64_t ld_out, rk_dir_ws *ws);
+void rk_run_direction_team(const rnnkit_model *m, int64_t l, int64_t d, int64_t T, int64_t N,
+                           const float *in, int64_t ld_in, const int32_t *len, float *h_state,
+                           float *c_state, float *out, int64_t ld_out, rk_dir_ws *ws,
+                           rk_par_mode mode, int tid, int nt, rk_barrier *bar, int *sense);
 
 int rk_resolve_threads(int requested);
 

@@ -2,8 +2,13 @@
  * Streaming: a state per stream, fed a few steps at a time. Steps are run
  * in chunks of up to RK_STREAM_CHUNK through the same layer driver as
  * rnnkit_forward (so the arithmetic per step is identical); all memory is
- * allocated at creation.
+ * allocated at creation. A push runs on the calling thread unless
+ * rnnkit_stream_set_num_threads allowed more: then each chunk asks the
+ * forward's cost model (src/plan.c) for its mode, and a split runs every
+ * layer of the chunk on one OpenMP team (its input projection split by
+ * units when the rows are few: a one-frame push projects one row).
  */
+#include <omp.h>
 #include <string.h>
 
 #include "forward.h"
@@ -19,6 +24,8 @@ struct rnnkit_stream {
     float *h; /* [L, N, P] */
     float *c; /* [L, N, H] */
     float *buf[2]; /* [CHUNK, N, P] between layers */
+    int threads;   /* rnnkit_stream_set_num_threads: 1 (default), 0 = library default */
+    rk_barrier bar;
 };
 
 void rnnkit_stream_destroy(rnnkit_stream *s) {
@@ -53,6 +60,7 @@ rnnkit_status rnnkit_stream_create(const rnnkit_model *m, int64_t batch, rnnkit_
     }
     s->m = m;
     s->n = batch;
+    s->threads = 1;
     float *p = s->mem;
     rk_dir_ws_carve(m, RK_STREAM_CHUNK, batch, p, &s->ws);
     p += wsf;
@@ -83,6 +91,26 @@ rnnkit_status rnnkit_stream_reset(rnnkit_stream *s, const float *h0, const float
     return RNNKIT_STATUS_OK;
 }
 
+/* Every layer over one chunk of T steps (x rows in, y rows out, NULL:
+ * not wanted), as thread tid of a team of nt (1: alone, bar unused);
+ * with nt > 1 each layer ends on the team's barrier, so the next one
+ * reads all of its outputs. */
+static void run_chunk(rnnkit_stream *s, int64_t T, const float *in, float *y, rk_par_mode mode,
+                      int tid, int nt, int *sense) {
+    const rnnkit_model *m = s->m;
+    const int64_t N = s->n, P = m->out_size, H = m->hidden_size;
+    int64_t ld_in = m->input_size;
+    for (int64_t l = 0; l < m->num_layers; l++) {
+        float *out = s->buf[l & 1];
+        if (l == m->num_layers - 1 && y) out = y;
+        rk_run_direction_team(m, l, 0, T, N, in, ld_in, NULL, s->h + (size_t)(l * N * P),
+                              s->c + (size_t)(l * N * H), out, P, &s->ws, mode, tid, nt, &s->bar,
+                              sense);
+        in = out;
+        ld_in = P;
+    }
+}
+
 rnnkit_status rnnkit_stream_push(rnnkit_stream *s, const float *x, int64_t steps, float *y) {
     rk_clear_error();
     if (!s) return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_stream_push: stream is NULL");
@@ -91,20 +119,41 @@ rnnkit_status rnnkit_stream_push(rnnkit_stream *s, const float *x, int64_t steps
         return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_stream_push: steps is %lld (must be >= 1)",
                         (long long)steps);
     const rnnkit_model *m = s->m;
-    const int64_t N = s->n, I = m->input_size, P = m->out_size, H = m->hidden_size;
+    const int64_t N = s->n, I = m->input_size, P = m->out_size;
+    const int threads = s->threads == 1 ? 1 : rk_resolve_threads(s->threads);
     for (int64_t s0 = 0; s0 < steps; s0 += RK_STREAM_CHUNK) {
         const int64_t T = steps - s0 < RK_STREAM_CHUNK ? steps - s0 : RK_STREAM_CHUNK;
         const float *in = x + (size_t)(s0 * N * I);
-        int64_t ld_in = I;
-        for (int64_t l = 0; l < m->num_layers; l++) {
-            float *out = s->buf[l & 1];
-            if (l == m->num_layers - 1 && y) out = y + (size_t)(s0 * N * P);
-            rk_run_direction(m, l, 0, T, N, in, ld_in, NULL, s->h + (size_t)(l * N * P),
-                             s->c + (size_t)(l * N * H), out, P, &s->ws);
-            in = out;
-            ld_in = P;
+        float *yc = y ? y + (size_t)(s0 * N * P) : NULL;
+        const rk_par_mode mode = threads > 1 ? rk_plan_mode(m, T, N, threads) : RK_PAR_NONE;
+        if (mode == RK_PAR_NONE) {
+            run_chunk(s, T, in, yc, RK_PAR_NONE, 0, 1, NULL);
+            continue;
+        }
+#pragma omp parallel num_threads(threads)
+        {
+            /* The runtime may give fewer threads than asked: plan with
+             * what came. */
+            const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
+            const rk_par_mode md = nth == threads ? mode : rk_plan_mode(m, T, N, nth);
+            int sense = 0;
+#pragma omp single
+            rk_barrier_init(&s->bar, nth);
+            run_chunk(s, T, in, yc, md, tid, nth, &sense);
         }
     }
+    return RNNKIT_STATUS_OK;
+}
+
+rnnkit_status rnnkit_stream_set_num_threads(rnnkit_stream *s, int num_threads) {
+    rk_clear_error();
+    if (!s) return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT, "rnnkit_stream_set_num_threads: stream is NULL");
+    if (num_threads < 0)
+        return rk_error(RNNKIT_STATUS_INVALID_ARGUMENT,
+                        "rnnkit_stream_set_num_threads: %d is negative (1 = the calling thread only, "
+                        "0 = rnnkit_get_num_threads())",
+                        num_threads);
+    s->threads = num_threads;
     return RNNKIT_STATUS_OK;
 }
 

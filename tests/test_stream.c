@@ -297,3 +297,33 @@ Test(stream, refuses_bidirectional_and_reverse) {
         tu_model_free(&m);
     }
 }
+
+/* rnnkit_stream_set_num_threads: NULL stream and negative counts are
+ * refused with a message; 0, 1 and n are accepted and the pushes still
+ * match the whole-sequence forward (bitwise, every thread count and
+ * mode: tests/test_threads.c). */
+Test(stream, set_num_threads_arguments) {
+    cr_expect_eq(rnnkit_stream_set_num_threads(NULL, 2), RNNKIT_STATUS_INVALID_ARGUMENT);
+    cr_expect(strstr(rnnkit_last_error(), "stream is NULL") != NULL, "message: %s", rnnkit_last_error());
+    tu_spec s = spec(RNNKIT_LAYOUT_PYTORCH, RNNKIT_CELL_GRU, 3, 4, 63);
+    tu_model m;
+    tu_model_make(&s, &m);
+    rnnkit_model *model = NULL;
+    cr_assert_eq(rnnkit_model_create(&m.desc, m.t, m.n, &model), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    rnnkit_stream *st = NULL;
+    cr_assert_eq(rnnkit_stream_create(model, 2, &st), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    cr_expect_eq(rnnkit_stream_set_num_threads(st, -1), RNNKIT_STATUS_INVALID_ARGUMENT);
+    cr_expect(strstr(rnnkit_last_error(), "-1 is negative") != NULL, "message: %s", rnnkit_last_error());
+    float x[2 * 3] = {0.5f, -1, 0.25f, 1, 2, -0.5f}, y[4][2 * 4];
+    for (int i = 0; i < 4; i++) {
+        static const int counts[4] = {1, 0, 2, 1};
+        cr_expect_eq(rnnkit_stream_set_num_threads(st, counts[i]), RNNKIT_STATUS_OK, "%d threads: %s", counts[i],
+                     rnnkit_last_error());
+        cr_expect_eq(rnnkit_stream_reset(st, NULL, NULL), RNNKIT_STATUS_OK);
+        cr_expect_eq(rnnkit_stream_push(st, x, 1, y[i]), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+        cr_expect(memcmp(y[i], y[0], sizeof y[0]) == 0, "%d threads: y differs from 1 thread", counts[i]);
+    }
+    rnnkit_stream_destroy(st);
+    rnnkit_model_destroy(model);
+    tu_model_free(&m);
+}

@@ -3,7 +3,9 @@
  * thread, batch rows split, hidden units split with a barrier per step,
  * directions at once or in turn) and every thread count 1..4 give bit-identical
  * results, because each output element is summed in the same order
- * whatever thread computes it. Checked for every ISA this CPU has.
+ * whatever thread computes it; so do streams on 2..4 threads (one frame
+ * per push, uneven chunks, all at once). Checked for every ISA this CPU
+ * has.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -86,6 +88,52 @@ static rnnkit_model *make(const shape *s, float **keep, int *nkeep) {
     return m;
 }
 
+/* A stream of a unidirectional model on 2..4 threads (every forced mode
+ * and the plan's), pushed one frame at a time, in uneven chunks and all
+ * at once: y and the final state the same bits as the 1-thread forward's
+ * (y0, h0, c0). */
+static void check_stream_threads(const char *isa, rnnkit_model *m, const shape *s, const float *x,
+                                 const float *y0, const float *h0, const float *c0, size_t ny,
+                                 size_t nh, size_t nc) {
+    static const int64_t chunks[3][4] = {{1, 0}, {1, 4, 2, 0}, {1000, 0}};
+    const int64_t row = (int64_t)(ny / ((size_t)s->T * (size_t)s->N)); /* P */
+    float *y = malloc(ny * sizeof *y), *hn = malloc(nh * sizeof *hn), *cn = malloc(nc * sizeof *cn);
+    for (int mode = -1; mode <= 2; mode++) {
+        rk_plan_force_mode(mode);
+        for (int th = 2; th <= 4; th++)
+            for (int ch = 0; ch < 3; ch++) {
+                rnnkit_stream *st = NULL;
+                cr_assert_eq(rnnkit_stream_create(m, s->N, &st), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+                cr_assert_eq(rnnkit_stream_set_num_threads(st, th), RNNKIT_STATUS_OK);
+                memset(y, 0x7f, ny * sizeof *y);
+                for (int64_t done = 0, ci = 0; done < s->T;) {
+                    int64_t k = chunks[ch][ci];
+                    if (chunks[ch][++ci] == 0) ci = 0;
+                    if (k > s->T - done) k = s->T - done;
+                    cr_assert_eq(rnnkit_stream_push(st, x + (size_t)(done * s->N * s->I), k,
+                                                    y + (size_t)(done * s->N * row)),
+                                 RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+                    done += k;
+                }
+                cr_assert_eq(rnnkit_stream_get_state(st, hn, s->cell == RNNKIT_CELL_LSTM ? cn : NULL),
+                             RNNKIT_STATUS_OK);
+                for (size_t i = 0; i < ny; i++)
+                    cr_assert(memcmp(&y[i], &y0[i], sizeof(float)) == 0,
+                              "isa %s cell %d stream mode %d threads %d chunking %d: y[%zu] = %.9g, "
+                              "1-thread forward %.9g",
+                              isa, (int)s->cell, mode, th, ch, i, y[i], y0[i]);
+                cr_assert(memcmp(hn, h0, nh * sizeof(float)) == 0,
+                          "isa %s stream mode %d threads %d chunking %d: h differs", isa, mode, th, ch);
+                if (s->cell == RNNKIT_CELL_LSTM)
+                    cr_assert(memcmp(cn, c0, nc * sizeof(float)) == 0,
+                              "isa %s stream mode %d threads %d chunking %d: c differs", isa, mode, th, ch);
+                rnnkit_stream_destroy(st);
+            }
+    }
+    rk_plan_force_mode(-1);
+    free(y), free(hn), free(cn);
+}
+
 static void check_shape(const shape *s) {
     static const char *isas[] = {"scalar", "avx2", "avx512", "neon"};
     for (int ii = 0; ii < 4; ii++) {
@@ -145,6 +193,7 @@ static void check_shape(const shape *s) {
         }
         rk_plan_force_mode(-1);
         rk_plan_force_dirs(-1);
+        if (!s->bidir && !s->ragged) check_stream_threads(isas[ii], m, s, x, y0, h0, c0, ny, nh, nc);
         free(y0);
         free(h0);
         free(c0);
@@ -180,6 +229,11 @@ Test(threads, gru_lbr0_onnx_batch1_units) {
 }
 Test(threads, rnn_tanh_onnx_ragged_reverse) {
     shape s = {RNNKIT_CELL_RNN_TANH, 1, 1, 0, 5, 50, 7, 6, 1, 1, 1};
+    check_shape(&s);
+}
+/* Unidirectional with a projection, 2 layers: also pushed to streams. */
+Test(threads, lstm_proj_multilayer) {
+    shape s = {RNNKIT_CELL_LSTM, 2, 0, 19, 7, 35, 5, 3, 0, 0, 0};
     check_shape(&s);
 }
 Test(threads, rnn_relu_multilayer) {
