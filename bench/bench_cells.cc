@@ -57,10 +57,12 @@ void bm_cell(benchmark::State &st, CellCase c) {
 // frames pushed `frames` at a time (1: one call per frame, as audio
 // arrives), the stream reset before each sequence. us/step is per frame;
 // compare with the same model's cell/ row (one rnnkit_forward over T).
+// thr: rnnkit_stream_set_num_threads (1: the calling thread only).
 struct StreamCase {
     rkb::Cell cell;
     int64_t I, H, N, T, frames;
     std::string isa;
+    int threads;
 };
 
 void bm_stream(benchmark::State &st, StreamCase c) {
@@ -74,6 +76,12 @@ void bm_stream(benchmark::State &st, StreamCase c) {
     rnnkit_stream *s = nullptr;
     if (!model || rnnkit_stream_create(model, c.N, &s) != RNNKIT_STATUS_OK) {
         st.SkipWithError(model ? rnnkit_last_error() : err.c_str());
+        rnnkit_model_destroy(model);
+        return;
+    }
+    if (rnnkit_stream_set_num_threads(s, c.threads) != RNNKIT_STATUS_OK) {
+        st.SkipWithError(rnnkit_last_error());
+        rnnkit_stream_destroy(s);
         rnnkit_model_destroy(model);
         return;
     }
@@ -108,9 +116,9 @@ void bm_stream(benchmark::State &st, StreamCase c) {
 
 void add_stream(const StreamCase &c) {
     char name[256];
-    std::snprintf(name, sizeof name, "stream/%s/isa:%s/I:%lld/H:%lld/N:%lld/T:%lld/frames:%lld",
+    std::snprintf(name, sizeof name, "stream/%s/isa:%s/I:%lld/H:%lld/N:%lld/T:%lld/frames:%lld/thr:%d",
                   rkb::cell_name(c.cell), c.isa.c_str(), (long long)c.I, (long long)c.H,
-                  (long long)c.N, (long long)c.T, (long long)c.frames);
+                  (long long)c.N, (long long)c.T, (long long)c.frames, c.threads);
     benchmark::RegisterBenchmark(name, bm_stream, c)->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
 
@@ -151,9 +159,14 @@ void register_all() {
     for (Cell cell : {Cell::Lstm, Cell::GruLbr1})
         for (int64_t h : {32, 64})
             for (int64_t f : {1, 63})
-                for (const auto &isa : rkb::isa_list()) add_stream({cell, 24, h, 1, 63, f, isa});
+                for (const auto &isa : rkb::isa_list()) add_stream({cell, 24, h, 1, 63, f, isa, 1});
     for (int64_t f : {1, 50})
-        for (const auto &isa : rkb::isa_list()) add_stream({Cell::Lstm, 256, 256, 1, 50, f, isa});
+        for (const auto &isa : rkb::isa_list()) add_stream({Cell::Lstm, 256, 256, 1, 50, f, isa, 1});
+    // Large models frame by frame on 1 and 2 threads (T 20).
+    for (Cell cell : {Cell::Lstm, Cell::GruLbr1})
+        for (int64_t h : {512, 1024})
+            for (int thr : {1, 2})
+                for (const auto &isa : rkb::isa_list()) add_stream({cell, h, h, 1, 20, 1, isa, thr});
 }
 
 } // namespace

@@ -316,9 +316,12 @@ rnnkit_status rnnkit_stream_push(rnnkit_stream *stream, const float *x,
  * frame at a time: hidden units split, the frame's input projection
  * too); 0 = rnnkit_get_num_threads(). Results are the same bits
  * whatever the count. A push from inside a parallel region uses one
- * thread. Idle OpenMP threads between pushes spin or sleep as
- * OMP_WAIT_POLICY says; a sleeping team takes tens of microseconds to
- * wake, which the cost model counts. */
+ * thread. OpenMP's idle threads spin a few ms after a push, then sleep
+ * (unless OMP_WAIT_POLICY=active), and a team that has slept costs
+ * about a millisecond to restart on a cold core: a push that comes more
+ * than 3 ms after the previous one splits only if that saves more (so
+ * frames paced in real time mostly stay on the calling thread; set
+ * OMP_WAIT_POLICY=active to keep the team awake). */
 rnnkit_status rnnkit_stream_set_num_threads(rnnkit_stream *stream, int num_threads);
 /* Current state, laid out as hn/cn of rnnkit_forward (either may be
  * NULL). */

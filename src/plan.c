@@ -152,6 +152,24 @@ static double fork_us(void) {
     return w && (w[0] == 'p' || w[0] == 'P') ? FORK_PASSIVE_US : FORK_US;
 }
 
+/* A team that has slept: libgomp's idle threads spin a few ms after a
+ * region (measured here: an empty 2-thread region after a 5 ms gap 5.8
+ * us, after 10 ms 65 us, after 20 ms 130 us, medians of 15), then sleep,
+ * unless OMP_WAIT_POLICY=active. Work started on a core that has idled
+ * also runs cold: one-frame stream pushes of an LSTM paced 10 ms apart,
+ * 1 thread / 2 threads, medians (/tmp harness, one process): H 256
+ * 196 / 1074 us, H 512 699 / 1200, H 1024 2755 / 1766; with
+ * OMP_WAIT_POLICY=active 183 / 139, 593 / 375, 2876 / 1678. So a team
+ * that has probably slept must save about a millisecond. */
+#define FORK_ASLEEP_US 1000.0
+
+double rk_plan_fork_us(int idle_us) {
+    const char *w = getenv("OMP_WAIT_POLICY");
+    if (w && (w[0] == 'a' || w[0] == 'A')) return FORK_US;
+    if (idle_us > RK_PLAN_SPIN_US) return FORK_ASLEEP_US;
+    return fork_us();
+}
+
 static atomic_int rk_forced_mode = -1;
 
 void rk_plan_force_mode(int mode) { atomic_store(&rk_forced_mode, mode); }
@@ -178,7 +196,7 @@ static double ceil_div(double a, double b) { return (double)(int64_t)((a + b - 1
  * another direction's weights are live, streamed by other_cores more
  * cores. */
 static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
-                            double other_bytes, int other_cores, double *us) {
+                            double other_bytes, int other_cores, double fork, double *us) {
     const int forced = atomic_load(&rk_forced_mode);
     const int gru_two_pass = m->cell == RNNKIT_CELL_GRU && !m->linear_before_reset;
     const int syncs = 1 + (m->proj_size ? 1 : 0) + gru_two_pass;
@@ -192,8 +210,16 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
                                                     : UPDATE_NS_RNN;
     const double U = (double)N * H * upd * 1e-3;
     const double total = W + other_bytes;
-    const double proj =
+    /* The input projection of the T*N rows reads W_ih once: for a few
+     * rows (a stream's frame) that read, not the FLOPs, takes the time.
+     * A team splits it (rows or units): each thread's share of the
+     * FLOPs, and with few rows of W_ih. */
+    const double Wi = 4.0 * G * H * (double)m->input_size;
+    const double pf =
         2.0 * (double)T * (double)N * G * H * (double)m->input_size / (PEAK_GFLOPS * 1e3);
+    const double proj = cost(Wi / (bw_for(Wi, Wi + total, 1 + other_cores) * 1e3), pf);
+    const double projt =
+        t > 1 ? cost(Wi / t / (bw_for(Wi / t, Wi + total, t + other_cores) * 1e3), pf / t) : proj;
     /* us = bytes / (GB/s * 1e3) ; flops / (GFLOP/s * 1e3) */
     const double single =
         cost(W / (bw_for(W, total, 1 + other_cores) * 1e3), F / (PEAK_GFLOPS * 1e3)) + U;
@@ -219,7 +245,7 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
             step = forced == RK_PAR_BATCH ? batch : single;
         } else if (forced == RK_PAR_UNITS && blocks >= 2) {
             mode = RK_PAR_UNITS, step = units;
-        } else if ((double)T * (single - best) + proj * (1.0 - 1.0 / t) <= fork_us()) {
+        } else if ((double)T * (single - best) + proj - projt <= fork) {
             /* A split must also win back the team's start over the
              * sequence (with the input projection, which a team splits
              * too: by rows, or by units when the rows are few, e.g. a
@@ -230,14 +256,20 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
             mode = RK_PAR_UNITS, step = units;
         }
     }
-    *us = (double)T * (step + STEP_OVERHEAD_US) + (mode != RK_PAR_NONE ? proj / t : proj);
+    *us = (double)T * (step + STEP_OVERHEAD_US) + (mode != RK_PAR_NONE ? projt : proj);
     return mode;
 }
 
 rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
     double us;
     if (t <= 1) return RK_PAR_NONE;
-    return plan_dir(m, T, N, t, 0.0, 0, &us);
+    return plan_dir(m, T, N, t, 0.0, 0, fork_us(), &us);
+}
+
+rk_par_mode rk_plan_mode_fork(const rnnkit_model *m, int64_t T, int64_t N, int t, double fork) {
+    double us;
+    if (t <= 1) return RK_PAR_NONE;
+    return plan_dir(m, T, N, t, 0.0, 0, fork, &us);
 }
 
 rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
@@ -251,9 +283,9 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
         const double W = weight_bytes(m);
         const int half = threads / 2;
         double one, at_once, in_turn;
-        (void)plan_dir(m, T, N, 1, 0.0, 0, &one);
-        (void)plan_dir(m, T, N, half, W, threads - half, &at_once);
-        (void)plan_dir(m, T, N, threads, 0.0, 0, &in_turn);
+        (void)plan_dir(m, T, N, 1, 0.0, 0, fork_us(), &one);
+        (void)plan_dir(m, T, N, half, W, threads - half, fork_us(), &at_once);
+        (void)plan_dir(m, T, N, threads, 0.0, 0, fork_us(), &in_turn);
         /* At once must beat both directions in turn on one thread by
          * more than the team's start (tiny models stay on one thread),
          * and be no slower than in turn on all threads. */

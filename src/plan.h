@@ -27,6 +27,14 @@ typedef struct rk_plan {
 rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads);
 /* Mode for one direction run by `threads` threads (used inside groups). */
 rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int threads);
+/* The same with the team's start costing fork_us (streams: see
+ * rk_plan_fork_us). */
+rk_par_mode rk_plan_mode_fork(const rnnkit_model *m, int64_t T, int64_t N, int threads,
+                              double fork_us);
+/* The start of a team idle for idle_us: OpenMP's threads spin for a few
+ * ms after a region, then sleep (unless OMP_WAIT_POLICY=active). */
+#define RK_PLAN_SPIN_US 3000
+double rk_plan_fork_us(int idle_us);
 
 /* Tests only: force a mode for every direction (-1 = the cost model's
  * choice), and directions at once whenever there are two threads. A mode

@@ -10,6 +10,7 @@
  */
 #include <omp.h>
 #include <string.h>
+#include <time.h>
 
 #include "forward.h"
 #include "status.h"
@@ -26,7 +27,14 @@ struct rnnkit_stream {
     float *buf[2]; /* [CHUNK, N, P] between layers */
     int threads;   /* rnnkit_stream_set_num_threads: 1 (default), 0 = library default */
     rk_barrier bar;
+    double last_end; /* when the last push ended (s, CLOCK_MONOTONIC); 0: never */
 };
+
+static double mono_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 void rnnkit_stream_destroy(rnnkit_stream *s) {
     if (!s) return;
@@ -121,11 +129,20 @@ rnnkit_status rnnkit_stream_push(rnnkit_stream *s, const float *x, int64_t steps
     const rnnkit_model *m = s->m;
     const int64_t N = s->n, I = m->input_size, P = m->out_size;
     const int threads = s->threads == 1 ? 1 : rk_resolve_threads(s->threads);
+    /* A team idle since the last push (or never started) may have gone
+     * to sleep: its start then costs ~1 ms (src/plan.c FORK_ASLEEP_US),
+     * which frames paced in real time pay at every push. */
+    double fork = 0.0;
+    if (threads > 1) {
+        const double idle = s->last_end > 0.0 ? (mono_s() - s->last_end) * 1e6 : 1e9;
+        fork = rk_plan_fork_us(idle > 1e9 ? 1000000000 : (int)idle);
+    }
     for (int64_t s0 = 0; s0 < steps; s0 += RK_STREAM_CHUNK) {
         const int64_t T = steps - s0 < RK_STREAM_CHUNK ? steps - s0 : RK_STREAM_CHUNK;
         const float *in = x + (size_t)(s0 * N * I);
         float *yc = y ? y + (size_t)(s0 * N * P) : NULL;
-        const rk_par_mode mode = threads > 1 ? rk_plan_mode(m, T, N, threads) : RK_PAR_NONE;
+        const rk_par_mode mode = threads > 1 ? rk_plan_mode_fork(m, T, N, threads, fork) : RK_PAR_NONE;
+        if (mode != RK_PAR_NONE) fork = rk_plan_fork_us(0); /* the team is awake now */
         if (mode == RK_PAR_NONE) {
             run_chunk(s, T, in, yc, RK_PAR_NONE, 0, 1, NULL);
             continue;
@@ -135,13 +152,14 @@ rnnkit_status rnnkit_stream_push(rnnkit_stream *s, const float *x, int64_t steps
             /* The runtime may give fewer threads than asked: plan with
              * what came. */
             const int nth = omp_get_num_threads(), tid = omp_get_thread_num();
-            const rk_par_mode md = nth == threads ? mode : rk_plan_mode(m, T, N, nth);
+            const rk_par_mode md = nth == threads ? mode : rk_plan_mode_fork(m, T, N, nth, fork);
             int sense = 0;
 #pragma omp single
             rk_barrier_init(&s->bar, nth);
             run_chunk(s, T, in, yc, md, tid, nth, &sense);
         }
     }
+    if (threads > 1) s->last_end = mono_s();
     return RNNKIT_STATUS_OK;
 }
 
