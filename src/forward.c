@@ -177,11 +177,11 @@ static void ctx_init(dir_ctx *c, const rnnkit_model *m, int64_t l, int64_t d, in
 static void project(const dir_ctx *c, const float *in, int64_t ld_in, int64_t r0, int64_t r1,
                     int64_t j0, int64_t j1) {
     const rnnkit_model *m = c->m;
-    const int64_t H = m->hidden_size, G = m->gates;
+    const int64_t H = m->hidden_size, G = m->gates, K = rk_layer_input(m, c->l);
     const int nr = m->k->row_block;
     if (r1 <= r0 || j1 <= j0) return;
-    m->k->gemm(nr, r1 - r0, G, j1 - j0, H, rk_layer_input(m, c->l), in + (size_t)r0 * (size_t)ld_in,
-               ld_in, c->w->w_ih + (size_t)(j0 / nr) * (size_t)(G * nr) * (size_t)rk_layer_input(m, c->l),
+    m->k->gemm(nr, r1 - r0, G, j1 - j0, H, K, in + (size_t)r0 * (size_t)ld_in, ld_in,
+               c->w->w_ih + (size_t)(j0 / nr) * (size_t)(G * nr) * (size_t)K,
                c->w->bias ? c->w->bias + j0 : NULL,
                c->ws->xp + (size_t)r0 * (size_t)c->ws->ldx + j0, c->ws->ldx);
 }

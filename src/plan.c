@@ -163,7 +163,7 @@ static double fork_us(void) {
  * that has probably slept must save about a millisecond. */
 #define FORK_ASLEEP_US 1000.0
 
-double rk_plan_fork_us(int idle_us) {
+double rk_plan_fork_us(double idle_us) {
     const char *w = getenv("OMP_WAIT_POLICY");
     if (w && (w[0] == 'a' || w[0] == 'A')) return FORK_US;
     if (idle_us > RK_PLAN_SPIN_US) return FORK_ASLEEP_US;
@@ -261,9 +261,7 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
 }
 
 rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
-    double us;
-    if (t <= 1) return RK_PAR_NONE;
-    return plan_dir(m, T, N, t, 0.0, 0, fork_us(), &us);
+    return rk_plan_mode_fork(m, T, N, t, fork_us());
 }
 
 rk_par_mode rk_plan_mode_fork(const rnnkit_model *m, int64_t T, int64_t N, int t, double fork) {

@@ -34,7 +34,7 @@ rk_par_mode rk_plan_mode_fork(const rnnkit_model *m, int64_t T, int64_t N, int t
 /* The start of a team idle for idle_us: OpenMP's threads spin for a few
  * ms after a region, then sleep (unless OMP_WAIT_POLICY=active). */
 #define RK_PLAN_SPIN_US 3000
-double rk_plan_fork_us(int idle_us);
+double rk_plan_fork_us(double idle_us);
 
 /* Tests only: force a mode for every direction (-1 = the cost model's
  * choice), and directions at once whenever there are two threads. A mode

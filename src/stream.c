@@ -133,20 +133,17 @@ rnnkit_status rnnkit_stream_push(rnnkit_stream *s, const float *x, int64_t steps
      * to sleep: its start then costs ~1 ms (src/plan.c FORK_ASLEEP_US),
      * which frames paced in real time pay at every push. */
     double fork = 0.0;
-    if (threads > 1) {
-        const double idle = s->last_end > 0.0 ? (mono_s() - s->last_end) * 1e6 : 1e9;
-        fork = rk_plan_fork_us(idle > 1e9 ? 1000000000 : (int)idle);
-    }
+    if (threads > 1) fork = rk_plan_fork_us(s->last_end > 0.0 ? (mono_s() - s->last_end) * 1e6 : 1e9);
     for (int64_t s0 = 0; s0 < steps; s0 += RK_STREAM_CHUNK) {
         const int64_t T = steps - s0 < RK_STREAM_CHUNK ? steps - s0 : RK_STREAM_CHUNK;
         const float *in = x + (size_t)(s0 * N * I);
         float *yc = y ? y + (size_t)(s0 * N * P) : NULL;
         const rk_par_mode mode = threads > 1 ? rk_plan_mode_fork(m, T, N, threads, fork) : RK_PAR_NONE;
-        if (mode != RK_PAR_NONE) fork = rk_plan_fork_us(0); /* the team is awake now */
         if (mode == RK_PAR_NONE) {
             run_chunk(s, T, in, yc, RK_PAR_NONE, 0, 1, NULL);
             continue;
         }
+        fork = rk_plan_fork_us(0); /* the team is awake for the next chunk */
 #pragma omp parallel num_threads(threads)
         {
             /* The runtime may give fewer threads than asked: plan with
