@@ -36,10 +36,11 @@
  * double: kc_check_act_kinds, at the end of this file.
  *
  * exp / sigmoid / tanh vs libm in double, bounds of simd/x86/vmath.h for
- * x86 ISAs (1.5 / 3 / 1.5 ULP; others 4 ULP). ULP = float spacing at the
+ * x86 ISAs (1.5 / 2.5 / 2.5 ULP; others 4 ULP). ULP = float spacing at the
  * exact result (2^-149 below FLT_MIN). Every 509th bit pattern (and every
- * 97th with kc_profile.dense_sweep), |x| in [0.5, 1) every 7th float (the
- * tanh branch switch at 0.625), the saturation / underflow zones [80, 110]
+ * 97th with kc_profile.dense_sweep), |x| in [0.5, 1) and [0.125, 0.25)
+ * every 7th float (NEON tanh's branch switch at 0.625; x86 tanh's largest
+ * errors, below and across expm1(2|x|)'s n = 0 / 1 switch at 0.173), the saturation / underflow zones [80, 110]
  * every 3rd, denormals every 4099th; special values bitwise (NaN: quiet)
  * in a 3-lane tail and over a full vector plus a one-lane tail; lengths
  * 1..70 at odd offsets with guards, in place, and each element bitwise
@@ -871,8 +872,7 @@ KC_UNUSED static double kc_bound_of(const char *isa, const char *f) {
     int x86 = !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
     if (!x86) return 4.0;
     if (!strcmp(f, "exp")) return 1.5;
-    if (!strcmp(f, "sigmoid")) return 3.0;
-    return 1.5; /* tanh */
+    return 2.5; /* sigmoid, tanh */
 }
 
 /* 0 exp, 1 sigmoid, 2 tanh: resolved once per sweep, not per float. */
@@ -951,6 +951,8 @@ KC_UNUSED static int kc_check_unary_bounds(const char *isa, const char *field,
         {254, 1ull << 32, 97, 1, "every 97th bit pattern"},
         {0x3f000000u, 0x3f800000u, 7, 0, "[0.5, 1)"},
         {0xbf000000u, 0xbf800000u, 7, 0, "(-1, -0.5]"},
+        {0x3e000000u, 0x3e800000u, 7, 0, "[0.125, 0.25)"},
+        {0xbe000000u, 0xbe800000u, 7, 0, "(-0.25, -0.125]"},
         {0x42a00000u, 0x42dc0000u, 3, 0, "[80, 110]"},
         {0xc2a00000u, 0xc2dc0000u, 3, 0, "[-110, -80]"},
         {1, 0x00800000u, 4099, 0, "positive denormals"},
@@ -1098,7 +1100,7 @@ KC_UNUSED static int kc_run_unary(const char *isa, const char *field, rnnkit_una
  * Relu / ThresholdedRelu, 0.5 ULP for one rounding (Affine and
  * HardSigmoid are one fused multiply-add, LeakyRelu one product), 2 for
  * Softsign (two roundings), the stated sigmoid / tanh bounds of the ISA
- * (x86 vmath.h 3 / 1.5, NEON neon-math.h 2.5 / 2), ScaledTanh that plus
+ * (x86 vmath.h 2.5 / 2.5, NEON neon-math.h 2.5 / 2), ScaledTanh that plus
  * 2.5 (the product beta*x, its effect through tanh, the final product),
  * and 6 for Softplus (its own log: 4.8 measured on x86 over every 7th
  * float). Then lengths 1..40 at offsets 1 and 3: bitwise equal to
@@ -1149,7 +1151,7 @@ KC_UNUSED static double kc_ref_kind(const rnnkit_act *a, double x) {
 
 KC_UNUSED static double kc_act_bound(const char *isa, int kind) {
     const int x86 = !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
-    const double sig = x86 ? 3.0 : 2.5, th = x86 ? 1.5 : 2.0;
+    const double sig = 2.5, th = x86 ? 2.5 : 2.0;
     switch (kind) {
     case RNNKIT_ACT_SIGMOID: return sig;
     case RNNKIT_ACT_TANH: return th;

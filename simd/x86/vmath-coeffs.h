@@ -7,9 +7,7 @@
  *   and RNNKIT_EXP_LN2_LO; exp(r) = 1 + r + r^2*P(r) with the degree-5 P
  *   of Cephes expf.c (S. Moshier, minimax on [-ln2/2, ln2/2]; Cephes
  *   states peak relative error 2.3e-7 over [-87.3, 88.7]).
- * tanh, |x| < RNNKIT_TANH_SMALL: tanh(x) = x + x^3*Q(x^2), the degree-4 Q
- *   of Cephes tanhf.c (minimax on [0, 0.625]; Cephes states peak relative
- *   error 1.2e-7 on [-2, 2] for the whole function).
+ * tanh uses the same reduction for expm1(2|x|) (simd/x86/vmath.h).
  * The bounds measured for the whole kernels are in simd/x86/vmath.h.
  */
 #ifndef RNNKIT_X86_VMATH_COEFFS_H
@@ -28,12 +26,5 @@
 #define RNNKIT_EXP_P3 4.1665795894e-2f
 #define RNNKIT_EXP_P4 1.6666665459e-1f
 #define RNNKIT_EXP_P5 5.0000001201e-1f
-
-#define RNNKIT_TANH_SMALL 0.625f
-#define RNNKIT_TANH_Q0 (-5.70498872745e-3f)
-#define RNNKIT_TANH_Q1 2.06390887954e-2f
-#define RNNKIT_TANH_Q2 (-5.37397155531e-2f)
-#define RNNKIT_TANH_Q3 1.33314422036e-1f
-#define RNNKIT_TANH_Q4 (-3.33332819422e-1f)
 
 #endif

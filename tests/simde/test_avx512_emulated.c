@@ -22,7 +22,7 @@
  *    calls per nr-unit block (GRU lbr=0 excluded: it needs all units);
  *    gemm over m rows == per-row calls.
  *  - exp / sigmoid / tanh vs libm in double, bounds of simd/x86/vmath.h
- *    (1.5 / 3 / 1.5 ULP; ULP = float spacing at the exact result, 2^-149
+ *    (1.5 / 2.5 / 2.5 ULP; ULP = float spacing at the exact result, 2^-149
  *    below FLT_MIN): every 509th bit pattern, dense |x| in [0.5, 1),
  *    saturation / underflow zones, denormals; special values bitwise;
  *    lengths 1..70 at odd offsets with guards, in place, and each element
