@@ -39,9 +39,9 @@
  * x86 ISAs (1.5 / 2.5 / 2.5 ULP; others 4 ULP). ULP = float spacing at the
  * exact result (2^-149 below FLT_MIN). Every 509th bit pattern (and every
  * 97th with kc_profile.dense_sweep), |x| in [0.5, 1) and [0.125, 0.25)
- * every 7th float (NEON tanh's branch switch at 0.625; x86 tanh's largest
- * errors, below and across expm1(2|x|)'s n = 0 / 1 switch at 0.173), the saturation / underflow zones [80, 110]
- * every 3rd, denormals every 4099th; special values bitwise (NaN: quiet)
+ * every 7th float (NEON tanh's branch switch at 0.625; the switch of x86
+ * tanh's expm1(2|x|) from n = 0 to 1 at 0.173), the saturation /
+ * underflow zones [80, 110] every 3rd, denormals every 4099th; special values bitwise (NaN: quiet)
  * in a 3-lane tail and over a full vector plus a one-lane tail; lengths
  * 1..70 at odd offsets with guards, in place, and each element bitwise
  * equal whatever its lane (vector body or masked tail).

@@ -20,8 +20,8 @@
  * Until session 17 sigmoid was 1/(1+exp(-|x|)) with a select and tanh
  * took the better of a small-|x| polynomial and an exp formula, both
  * computed (<= 3 / 1.5 ULP, measured 2.83 / 1.33): the new ones cost 3
- * and ~8 fewer vector operations, measured 5-19 % faster steps at H 32,
- * batch 1, where the update dominates (bench/results-2026-11-27-s17.md).
+ * and ~8 fewer vector operations: batch-1 steps at H 32, where the update
+ * dominates, measured 4-10 % faster (bench/results-2026-11-27-s17.md).
  * NaN in gives NaN out (quiet). No FP state (MXCSR) is changed or assumed
  * beyond round-to-nearest.
  */

@@ -23,7 +23,8 @@
  *    gemm over m rows == per-row calls.
  *  - exp / sigmoid / tanh vs libm in double, bounds of simd/x86/vmath.h
  *    (1.5 / 2.5 / 2.5 ULP; ULP = float spacing at the exact result, 2^-149
- *    below FLT_MIN): every 509th bit pattern, dense |x| in [0.5, 1),
+ *    below FLT_MIN): every 509th bit pattern, dense |x| in [0.5, 1) and
+ *    [0.125, 0.25),
  *    saturation / underflow zones, denormals; special values bitwise;
  *    lengths 1..70 at odd offsets with guards, in place, and each element
  *    bitwise equal whatever its position (vector body or masked tail).
