@@ -1,5 +1,6 @@
 #!/bin/sh
-# Compares the AVX2 gemm, LSTM, GRU and RNN tanh step kernels of two git revisions in ONE
+# Compares the AVX2 gemm, LSTM, GRU and RNN tanh step kernels and the
+# exp / sigmoid / tanh kernels of two git revisions in ONE
 # process, interleaved round by round (bench/ab/ab_main.c), so that the
 # drift of a shared machine hits both alike. Needs gcc and an x86-64 CPU
 # with AVX2+FMA; builds in a temporary directory, touches nothing else.
@@ -33,6 +34,9 @@ for v in old new; do
         -c "$root/bench/ab/ab-gru.c" -o "$tmp/r_$v.o"
     gcc $flags -I"$tmp/$v" -I"$tmp/$v/include" -Drnnkit_f32_rnn_tanh_step__avx2=rnn_$v \
         -Drnnkit_f32_rnn_relu_step__avx2=rnn_relu_$v -c "$root/bench/ab/ab-rnn.c" -o "$tmp/e_$v.o"
+    gcc $flags -I"$tmp/$v" -I"$tmp/$v/include" -Drnnkit_f32_exp__avx2=vexp_$v \
+        -Drnnkit_f32_sigmoid__avx2=vsigmoid_$v -Drnnkit_f32_tanh__avx2=vtanh_$v \
+        -Drnnkit_f32_act__avx2=vact_$v -c "$root/bench/ab/ab-vmath.c" -o "$tmp/a_$v.o"
 done
 # The gemm's gate-stride argument (simd/kernels.h rnnkit_gemm_fn, since session 16).
 hs_old=0 hs_new=0
@@ -40,6 +44,7 @@ grep -q 'int64_t h, int64_t hs, int64_t k' "$tmp/old/simd/kernels.h" && hs_old=1
 grep -q 'int64_t h, int64_t hs, int64_t k' "$tmp/new/simd/kernels.h" && hs_new=1
 gcc -O2 -DAB_OLD_HS=$hs_old -DAB_NEW_HS=$hs_new -I"$tmp/new" "$root/bench/ab/ab_main.c" "$tmp"/g_old.o "$tmp"/g_new.o \
     "$tmp"/l_old.o "$tmp"/l_new.o "$tmp"/r_old.o "$tmp"/r_new.o "$tmp"/e_old.o "$tmp"/e_new.o \
+    "$tmp"/a_old.o "$tmp"/a_new.o \
     -o "$tmp/ab_kernels"
 echo "old = $old, new = ${new:-working tree}"
 "$tmp/ab_kernels" "$@"

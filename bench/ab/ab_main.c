@@ -3,6 +3,8 @@
  * that the drift of a shared machine (10-30 % between runs minutes apart)
  * hits both alike. Built by scripts/ab-kernels.sh from two git revisions:
  * the AVX2 gemm, LSTM step, GRU steps (linear_before_reset 1 and 0) and RNN tanh step of each,
+ * and its exp / sigmoid / tanh kernels (first: ns per vector of 8 floats
+ * over 4096 floats in L1, inputs spread over [-8, 8], the gate range),
  * symbols renamed to *_old / *_new. Prints best and median GFLOP/s
  * (gemm m 50 (batch 1) and 400 with LSTM gates, 400 with GRU gates, m 3200 with LSTM gates for
  * H <= 512, and m 1 and 2 with g 1, h H/2 (an LSTM projection at batch
@@ -68,7 +70,9 @@ static int cmpd(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* t[v][r] seconds per call of variant v (0 old, 1 new) in round r. */
+/* t[v][r] seconds per call of variant v (0 old, 1 new) in round r;
+ * flops > 0: GFLOP/s, else ns per call ("ns/step", or "ns/vec" with
+ * flops < 0: the elementwise kernels). */
 static void report(const char *what, double t[2][ROUNDS], double flops) {
     for (int v = 0; v < 2; v++) {
         qsort(t[v], ROUNDS, sizeof(double), cmpd);
@@ -76,8 +80,8 @@ static void report(const char *what, double t[2][ROUNDS], double flops) {
             printf("%-28s %s  best %7.1f  median %7.1f GFLOP/s\n", what, v ? "new" : "old",
                    flops / t[v][0] * 1e-9, flops / t[v][ROUNDS / 2] * 1e-9);
         else
-            printf("%-28s %s  best %9.1f  median %9.1f ns/step\n", what, v ? "new" : "old",
-                   t[v][0] * 1e9, t[v][ROUNDS / 2] * 1e9);
+            printf("%-28s %s  best %9.1f  median %9.1f %s\n", what, v ? "new" : "old",
+                   t[v][0] * 1e9, t[v][ROUNDS / 2] * 1e9, flops < 0 ? "ns/vec" : "ns/step");
     }
 }
 
@@ -109,6 +113,34 @@ static void run_gemm(int M, int G, int H, int K) {
     snprintf(name, sizeof name, "gemm m%d G%d H=%d K=%d", M, G, H, K);
     report(name, t, flops);
     free(w), free(a), free(bias), free(c);
+}
+
+void vexp_old(int64_t, const float *, float *);
+void vexp_new(int64_t, const float *, float *);
+void vsigmoid_old(int64_t, const float *, float *);
+void vsigmoid_new(int64_t, const float *, float *);
+void vtanh_old(int64_t, const float *, float *);
+void vtanh_new(int64_t, const float *, float *);
+
+/* An elementwise kernel, old against new: 4096 floats (in L1) per call,
+ * x in [-8, 8], about 5 ms of calls per round; ns per vector of 8. */
+static void run_unary(const char *what, void (*fo)(int64_t, const float *, float *),
+                      void (*fn)(int64_t, const float *, float *)) {
+    enum { NX = 4096, CALLS = 2000 };
+    float *x = malloc(NX * sizeof(float)), *y = malloc(NX * sizeof(float));
+    if (!x || !y) exit(1);
+    for (int i = 0; i < NX; i++) x[i] = -8.0f + 16.0f * (float)i / NX + 1e-3f * (float)(i % 7);
+    double t[2][ROUNDS];
+    for (int r = 0; r < ROUNDS; r++)
+        for (int v = 0; v < 2; v++) {
+            double t0 = now();
+            for (int i = 0; i < CALLS; i++) (v ? fn : fo)(NX, x, y);
+            t[v][r] = (now() - t0) / CALLS / (NX / 8);
+        }
+    char name[64];
+    snprintf(name, sizeof name, "%s (8 floats)", what);
+    report(name, t, -1);
+    free(x), free(y);
 }
 
 /* Chained LSTM steps, batch n: step i reads h, c of step i-1. */
@@ -217,6 +249,9 @@ int main(int argc, char **argv) {
         nh = 0;
         for (int i = 1; i < argc && nh < 8; i++) hs[nh++] = atoi(argv[i]);
     }
+    run_unary("exp", vexp_old, vexp_new);
+    run_unary("sigmoid", vsigmoid_old, vsigmoid_new);
+    run_unary("tanh", vtanh_old, vtanh_new);
     for (int i = 0; i < nh; i++) {
         int H = hs[i];
         if (H <= 0 || H % 8) {
