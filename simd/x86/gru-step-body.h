@@ -286,9 +286,34 @@ RNNKIT_VINLINE int rnnkit_gru_pass_update_plain(const int PASS, const rnnkit_ste
     } while (0)
 #define RNNKIT_GRU_N_PREF_(i0, mr, g0, nbg) RNNKIT_GRU_PREF(i0, mr, g0, nbg, 2, 3)
 
+/* Batch 1, the standard cell (rnnkit_step_b1_ok): linear_before_reset
+ * = 1, or = 0 (its passes as a->gru_pass asks). */
+__attribute__((noinline)) static void rnnkit_gru_lbr_step_b1(const rnnkit_step_args *a) {
+#define RNNKIT_GRU_B1_U_(g0, nbs) (void)rnnkit_gru_lbr_update_plain(a, buf, 0, 1, g0, nbs)
+    RNNKIT_STEP_B1(a, 2, 1, a->h_prev, a->ld_h_prev, a->w, a->w_n, RNNKIT_GRU_B1_U_);
+#undef RNNKIT_GRU_B1_U_
+}
+__attribute__((noinline)) static void rnnkit_gru_pass_step_b1(const rnnkit_step_args *a) {
+#define RNNKIT_GRU_B1_RZ_(g0, nbs) (void)rnnkit_gru_pass_update_plain(1, a, buf, 0, 1, g0, nbs)
+#define RNNKIT_GRU_B1_N_(g0, nbs) (void)rnnkit_gru_pass_update_plain(2, a, buf, 0, 1, g0, nbs)
+    if (a->gru_pass != 2)
+        RNNKIT_STEP_B1(a, 2, 0, a->h_prev, a->ld_h_prev, a->w, a->w, RNNKIT_GRU_B1_RZ_);
+    if (a->gru_pass != 1)
+        RNNKIT_STEP_B1(a, 1, 0, a->scratch, a->k, a->w_n, a->w_n, RNNKIT_GRU_B1_N_);
+#undef RNNKIT_GRU_B1_RZ_
+#undef RNNKIT_GRU_B1_N_
+}
+
 /* The step with the standard activations (std_ = 1) or a->act (0), as
  * a compile-time constant (simd/x86/vmath.h RNNKIT_ACT). */
 RNNKIT_VINLINE void rnnkit_gru_step(const int std_, const rnnkit_step_args *a) {
+    if (std_ && !(a->clip > 0.0f) && rnnkit_step_b1_ok(a, 3)) {
+        if (a->linear_before_reset)
+            rnnkit_gru_lbr_step_b1(a);
+        else
+            rnnkit_gru_pass_step_b1(a);
+        return;
+    }
     if (a->linear_before_reset) {
         RNNKIT_STEP_GROUPS(a, 2, 1, a->h_prev, a->ld_h_prev, RNNKIT_GRU_LBR_COLS_,
                            RNNKIT_GRU_LBR_UPDATE_, RNNKIT_GRU_LBR_PREF_);

@@ -159,10 +159,21 @@ RNNKIT_VINLINE int rnnkit_lstm_update_plain(const rnnkit_step_args *a, const flo
         rnnkit_prefetch_rows(a->h_out, a->ld_h_out, i0, mr, g0, len_, 1);              \
     } while (0)
 
+/* Batch 1, the standard cell (rnnkit_step_b1_ok). */
+__attribute__((noinline)) static void rnnkit_lstm_step_b1(const rnnkit_step_args *a) {
+#define RNNKIT_LSTM_B1_U_(g0, nbs) (void)rnnkit_lstm_update_plain(a, buf, 0, 1, g0, nbs)
+    RNNKIT_STEP_B1(a, 4, 0, a->h_prev, a->ld_h_prev, a->w, a->w, RNNKIT_LSTM_B1_U_);
+#undef RNNKIT_LSTM_B1_U_
+}
+
 /* The step with the standard activations (std_ = 1) or a->act (0), as
  * a compile-time constant (simd/x86/vmath.h RNNKIT_ACT). */
 RNNKIT_VINLINE void rnnkit_lstm_step(const int std_, const rnnkit_step_args *a) {
     const int plain_ = std_ && !a->peep && !(a->clip > 0.0f) && !a->input_forget;
+    if (plain_ && rnnkit_step_b1_ok(a, 4)) {
+        rnnkit_lstm_step_b1(a);
+        return;
+    }
     RNNKIT_STEP_GROUPS(a, 4, 0, a->h_prev, a->ld_h_prev, RNNKIT_LSTM_COLS_, RNNKIT_LSTM_UPDATE_,
                        RNNKIT_LSTM_PREF_);
 }

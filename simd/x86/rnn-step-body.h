@@ -84,7 +84,28 @@ RNNKIT_VINLINE int rnnkit_rnn_update_plain(const int MODE, const rnnkit_step_arg
         rnnkit_prefetch_rows(a->h_out, a->ld_h_out, i0, mr, g0, len_, 1);                 \
     } while (0)
 
+/* Batch 1, standard activation, no clip (rnnkit_step_b1_ok): tanh (RELU
+ * 0) or relu (1). */
+#define RNNKIT_RNN_B1_FN_(NAME, RELU)                                                       \
+    __attribute__((noinline)) static void NAME(const rnnkit_step_args *a) {                 \
+        RNNKIT_STEP_B1(a, 1, 0, a->h_prev, a->ld_h_prev, a->w, a->w, RNNKIT_RNN_B1_U##RELU##_); \
+    }
+#define RNNKIT_RNN_B1_U0_(g0, nbs) (void)rnnkit_rnn_update_plain(0, a, buf, 0, 1, g0, nbs)
+#define RNNKIT_RNN_B1_U1_(g0, nbs) (void)rnnkit_rnn_update_plain(1, a, buf, 0, 1, g0, nbs)
+RNNKIT_RNN_B1_FN_(rnnkit_rnn_tanh_step_b1, 0)
+RNNKIT_RNN_B1_FN_(rnnkit_rnn_relu_step_b1, 1)
+#undef RNNKIT_RNN_B1_U0_
+#undef RNNKIT_RNN_B1_U1_
+#undef RNNKIT_RNN_B1_FN_
+
 RNNKIT_VINLINE void rnnkit_rnn_step(const int mode_, const rnnkit_step_args *a) {
+    if (mode_ != 2 && !(a->clip > 0.0f) && rnnkit_step_b1_ok(a, 1)) {
+        if (mode_ == 1)
+            rnnkit_rnn_relu_step_b1(a);
+        else
+            rnnkit_rnn_tanh_step_b1(a);
+        return;
+    }
     RNNKIT_STEP_GROUPS(a, 1, 0, a->h_prev, a->ld_h_prev, RNNKIT_RNN_COLS_, RNNKIT_RNN_UPDATE_,
                        RNNKIT_RNN_PREF_);
 }

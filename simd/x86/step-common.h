@@ -132,6 +132,10 @@ static inline void rnnkit_row_tiles(int64_t n, int64_t cols, int64_t *nt, int64_
         const int64_t gnb = rnnkit_group_blocks((a)->n, (GC));                                 \
         const int64_t unb = rnnkit_update_blocks((a)->n, gnb, (GC));                           \
         const int pf_ = rnnkit_pf_bytes(4.0 * (double)(GC) * (double)(a)->h * (double)(a)->k); \
+        /* Batch 1-2 without prefetch: only GEMV tiles, which take the     \
+         * group's first panels (block b's follow at b * k * GA*VW and     \
+         * b * k * GB*VW), so only block 0's columns are set. */           \
+        const int lean_ = (a)->n <= 2 && !pf_;                                                 \
         const int64_t ng_ = ((a)->j_end - (a)->j_begin + unb * RNNKIT_VW - 1) / (unb * RNNKIT_VW); \
         int64_t nt_, base_, extra_;                                                            \
         rnnkit_row_tiles((a)->n, gnb * (GC), &nt_, &base_, &extra_);                           \
@@ -142,7 +146,7 @@ static inline void rnnkit_row_tiles(int64_t n, int64_t cols, int64_t *nt, int64_
             /* Every block's columns, set once for all the row tiles. */                \
             const float *p[RNNKIT_TILE_MR * RNNKIT_NVMAX];                                     \
             int64_t s[RNNKIT_TILE_MR * RNNKIT_NVMAX];                                          \
-            for (int64_t bb = 0; bb < nbs; bb++) {                                             \
+            for (int64_t bb = 0; bb < (lean_ ? 1 : nbs); bb++) {                               \
                 int64_t blk = g0 / RNNKIT_VW + bb;                                             \
                 COLS(bb, blk, p, s);                                                           \
             }                                                                                  \
@@ -157,7 +161,8 @@ static inline void rnnkit_row_tiles(int64_t n, int64_t cols, int64_t *nt, int64_
                     if (mr <= 2 && !pf_)                                                       \
                         RNNKIT_CAT3(rnnkit_tile_pp_, GA, GB)(                                  \
                             mr, nbg, (a)->k, (A) + (size_t)i0 * (size_t)(LDA), (LDA),          \
-                            p[sb * (GC)], (GB) ? p[sb * (GC) + (GA)] : NULL,                   \
+                            p[0] + (size_t)sb * (size_t)(a)->k * (GA)*RNNKIT_VW,               \
+                            (GB) ? p[(GA)] + (size_t)sb * (size_t)(a)->k * (GB)*RNNKIT_VW : NULL, \
                             buf + sb * (GC)*RNNKIT_VW);                                        \
                     else                                                                       \
                         rnnkit_tile_cols(mr, (int)(nbg * (GC)), (a)->k,                        \
@@ -169,6 +174,51 @@ static inline void rnnkit_row_tiles(int64_t n, int64_t cols, int64_t *nt, int64_
                 i0 += mr;                                                                      \
             }                                                                                  \
         }                                                                                      \
+    } while (0)
+
+/* Batch 1, whole blocks, weights not prefetched (rnnkit_pf_bytes, with
+ * gc columns per block), the standard cell: the steps run
+ * RNNKIT_STEP_B1 in a small function of their own instead of
+ * RNNKIT_STEP_GROUPS. */
+static inline int rnnkit_step_b1_ok(const rnnkit_step_args *a, int gc) {
+    return a->n == 1 && (a->j_end - a->j_begin) % RNNKIT_VW == 0 &&
+           !rnnkit_pf_bytes(4.0 * (double)gc * (double)a->h * (double)a->k);
+}
+
+/* RNNKIT_STEP_GROUPS for one row of A (batch 1) and whole blocks
+ * (rnnkit_step_b1_ok): the same groups, tiles, order and sums, with
+ * nothing computed per step that the shape fixes. PA, PB: family A and B
+ * panels of block 0 (block b's at PA + b*k*GA*VW, PB + b*k*GB*VW; PB
+ * unused when GB = 0). UPDATE1(g0, nbs): the plain update of the group's
+ * nbs blocks from unit g0 (its sums in buf, as RNNKIT_STEP_GROUPS leaves
+ * them). The generic skeleton, inlined into a step function that holds
+ * every variant, kept its loop state on the stack: ~270 instructions per
+ * step at batch 1, H 32, about a quarter of an LSTM step's time
+ * (measured with the product and the update both skipped). */
+#define RNNKIT_STEP_B1(a, GA, GB, A, LDA, PA, PB, UPDATE1)                                     \
+    do {                                                                                     \
+        enum { GC = (GA) + (GB) };                                                           \
+        float buf[RNNKIT_TILE_MR * RNNKIT_BUF_LD] __attribute__((aligned(64)));             \
+        const int64_t gnb = rnnkit_group_blocks(1, (GC));                                    \
+        const int64_t unb = rnnkit_update_blocks(1, gnb, (GC));                              \
+        const int64_t k_ = (a)->k, bb_ = (a)->j_begin / RNNKIT_VW;                           \
+        const int64_t nb_ = ((a)->j_end - (a)->j_begin) / RNNKIT_VW;                         \
+        const int64_t ng_ = (nb_ + unb - 1) / unb;                                           \
+        const int rev_ = (a)->reverse;                                                       \
+        for (int64_t q_ = 0; q_ < ng_; q_++) {                                               \
+            const int64_t o_ = (rev_ ? ng_ - 1 - q_ : q_) * unb;                             \
+            const int64_t b0 = bb_ + o_, nbs = nb_ - o_ < unb ? nb_ - o_ : unb;              \
+            const int64_t nsb_ = (nbs + gnb - 1) / gnb;                                      \
+            for (int64_t u_ = 0; u_ < nsb_; u_++) {                                          \
+                const int64_t sb = (rev_ ? nsb_ - 1 - u_ : u_) * gnb;                        \
+                const int64_t nbg = nbs - sb < gnb ? nbs - sb : gnb;                         \
+                RNNKIT_CAT3(rnnkit_tile_pp_, GA, GB)(                                        \
+                    1, nbg, k_, (A), (LDA), (PA) + (size_t)(b0 + sb) * (size_t)k_ * (GA)*RNNKIT_VW, \
+                    (GB) ? (PB) + (size_t)(b0 + sb) * (size_t)k_ * (GB)*RNNKIT_VW : NULL,    \
+                    buf + sb * (GC)*RNNKIT_VW);                                              \
+            }                                                                                \
+            UPDATE1(b0 * RNNKIT_VW, nbs);                                                    \
+        }                                                                                    \
     } while (0)
 
 /* Units of a group's nbg blocks from g0 that lie in the call's range. */
