@@ -248,39 +248,62 @@ RNNKIT_VINLINE void rnnkit_mk_pp(const int MR, const int NB, const int GA, const
     V acc[2][RNNKIT_NVMAX];
     const float *pa[RNNKIT_NVMAX], *pb[RNNKIT_NVMAX];
     const int G = GA + GB;
+    RNNKIT_UNROLL_(16)
     for (int b = 0; b < NB; b++) pa[b] = ba + b * psa, pb[b] = GB ? bb + b * psb : ba;
+    RNNKIT_UNROLL_(16)
     for (int r = 0; r < MR; r++)
+        RNNKIT_UNROLL_(16)
         for (int v = 0; v < NB * G; v++) acc[r][v] = vzero();
+    /* The K % KUNROLL odd k first, then the unrolled body: the same k
+     * order (each chain still runs k = 0, 1, ..., K-1), and the sums stay
+     * in registers to the end. With the odd k last, and without the
+     * unroll pragmas on the loops over rows, blocks and gates, GCC 12 kept
+     * acc in memory between the loops and copied it out through the
+     * stack (~60 instructions per call, and store-forwarding round trips
+     * on the step's critical path). */
+    const int64_t kr = K % RNNKIT_KUNROLL;
     int64_t kk = 0;
-    for (; kk + RNNKIT_KUNROLL <= K; kk += RNNKIT_KUNROLL) {
-        for (int u = 0; u < RNNKIT_KUNROLL; u++) {
-            V x[2];
-            for (int r = 0; r < MR; r++) x[r] = vset1(a[r * lda + kk + u]);
-            for (int b = 0; b < NB; b++)
-                for (int g = 0; g < G; g++) {
-                    V w = g < GA ? vload(pa[b] + (u * GA + g) * RNNKIT_VW)
-                                 : vload(pb[b] + (u * GB + g - GA) * RNNKIT_VW);
-                    for (int r = 0; r < MR; r++) acc[r][b * G + g] = vfma(x[r], w, acc[r][b * G + g]);
-                }
-        }
-        for (int b = 0; b < NB; b++) {
-            pa[b] += RNNKIT_KUNROLL * GA * RNNKIT_VW;
-            if (GB) pb[b] += RNNKIT_KUNROLL * GB * RNNKIT_VW;
-        }
-    }
-    for (; kk < K; kk++) {
+    for (; kk < kr; kk++) {
         V x[2];
+        RNNKIT_UNROLL_(16)
         for (int r = 0; r < MR; r++) x[r] = vset1(a[r * lda + kk]);
+        RNNKIT_UNROLL_(16)
         for (int b = 0; b < NB; b++) {
+            RNNKIT_UNROLL_(16)
             for (int g = 0; g < G; g++) {
                 V w = g < GA ? vload(pa[b] + g * RNNKIT_VW) : vload(pb[b] + (g - GA) * RNNKIT_VW);
+                RNNKIT_UNROLL_(16)
                 for (int r = 0; r < MR; r++) acc[r][b * G + g] = vfma(x[r], w, acc[r][b * G + g]);
             }
             pa[b] += GA * RNNKIT_VW;
             if (GB) pb[b] += GB * RNNKIT_VW;
         }
     }
+    for (; kk + RNNKIT_KUNROLL <= K; kk += RNNKIT_KUNROLL) {
+        RNNKIT_UNROLL_(16)
+        for (int u = 0; u < RNNKIT_KUNROLL; u++) {
+            V x[2];
+            RNNKIT_UNROLL_(16)
+            for (int r = 0; r < MR; r++) x[r] = vset1(a[r * lda + kk + u]);
+            RNNKIT_UNROLL_(16)
+            for (int b = 0; b < NB; b++)
+                RNNKIT_UNROLL_(16)
+                for (int g = 0; g < G; g++) {
+                    V w = g < GA ? vload(pa[b] + (u * GA + g) * RNNKIT_VW)
+                                 : vload(pb[b] + (u * GB + g - GA) * RNNKIT_VW);
+                    RNNKIT_UNROLL_(16)
+                    for (int r = 0; r < MR; r++) acc[r][b * G + g] = vfma(x[r], w, acc[r][b * G + g]);
+                }
+        }
+        RNNKIT_UNROLL_(16)
+        for (int b = 0; b < NB; b++) {
+            pa[b] += RNNKIT_KUNROLL * GA * RNNKIT_VW;
+            if (GB) pb[b] += RNNKIT_KUNROLL * GB * RNNKIT_VW;
+        }
+    }
+    RNNKIT_UNROLL_(16)
     for (int r = 0; r < MR; r++)
+        RNNKIT_UNROLL_(16)
         for (int v = 0; v < NB * G; v++) vstore(out + r * RNNKIT_BUF_LD + v * RNNKIT_VW, acc[r][v]);
 }
 /* rnnkit_tile_pp_<GA><GB>(mr, nb, K, a, lda, ba, bb, out): rnnkit_mk_pp
