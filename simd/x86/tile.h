@@ -86,12 +86,16 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, int64_t
     const float *ar[RNNKIT_TILE_MR];
     const float *p[RNNKIT_NVMAX];
     int64_t s[RNNKIT_NVMAX];
+    RNNKIT_UNROLL_(16)
     for (int r = 0; r < MR; r++) ar[r] = a + (size_t)r * (size_t)lda;
     /* UNI: every column has stride ps[0]. One stride register instead
      * of NV (GEMV tiles: NV = 8 strides would spill and be reloaded from
      * the stack every k, 5 extra loads per 8 FMAs). */
+    RNNKIT_UNROLL_(16)
     for (int v = 0; v < NV; v++) p[v] = pv[v], s[v] = UNI ? ps[0] : ps[v];
+    RNNKIT_UNROLL_(16)
     for (int r = 0; r < MR; r++)
+        RNNKIT_UNROLL_(16)
         for (int v = 0; v < NV; v++) acc[r][v] = vzero();
     RNNKIT_UNROLL_(RNNKIT_KUNROLL)
     for (int64_t kk = 0; kk < K; kk++) {
@@ -99,18 +103,24 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, int64_t
         /* PF: fetch each column's stream RNNKIT_PF_BYTES ahead, one
          * prefetch per cache line of a k row (rnnkit_pf_bytes). */
         if (PF)
+            RNNKIT_UNROLL_(16)
             for (int v = 0; v < NV; v += RNNKIT_PF_COLS)
                 __builtin_prefetch((const char *)p[v] + RNNKIT_PF_BYTES, 0, 3);
+        RNNKIT_UNROLL_(16)
         for (int v = 0; v < NV; v++) {
             w[v] = vload(p[v]);
             p[v] += s[v];
         }
+        RNNKIT_UNROLL_(16)
         for (int r = 0; r < MR; r++) {
             V x = vset1(ar[r][kk]);
+            RNNKIT_UNROLL_(16)
             for (int v = 0; v < NV; v++) acc[r][v] = vfma(x, w[v], acc[r][v]);
         }
     }
+    RNNKIT_UNROLL_(16)
     for (int r = 0; r < MR; r++)
+        RNNKIT_UNROLL_(16)
         for (int v = 0; v < NV; v++) vstore(out + r * RNNKIT_BUF_LD + v * RNNKIT_VW, acc[r][v]);
 }
 
@@ -164,9 +174,13 @@ RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, const int PK, int64
                                  int last) {
     V acc[RNNKIT_TILE_MR][RNNKIT_NVMAX];
     const float *p[RNNKIT_NVMAX], *ar[RNNKIT_TILE_MR];
+    RNNKIT_UNROLL_(16)
     for (int r = 0; r < MR; r++) ar[r] = PK ? pa : pa + (size_t)r * (size_t)lda;
+    RNNKIT_UNROLL_(16)
     for (int v = 0; v < NV; v++) p[v] = pv[v];
+    RNNKIT_UNROLL_(16)
     for (int r = 0; r < MR; r++)
+        RNNKIT_UNROLL_(16)
         for (int v = 0; v < NV; v++)
             acc[r][v] = first ? vzero() : vload(oc[v] + (size_t)r * (size_t)ldo);
     /* Short tiles (MR <= 2: up to 8 columns; a gemm's last 1-2 rows, or
@@ -179,6 +193,7 @@ RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, const int PK, int64
     RNNKIT_UNROLL_(RNNKIT_KUNROLL)
     for (int64_t kk = 0; kk < K; kk++) {
         V w[RNNKIT_NVMAX];
+        RNNKIT_UNROLL_(16)
         for (int v = 0; v < NV; v++) {
             if (MR <= 2) {
                 w[v] = vload(p[v] + o);
@@ -191,13 +206,17 @@ RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, const int PK, int64
         /* Opaque to the compiler, which would otherwise turn p[v] + o
          * back into NV pointers stepped every k. */
         if (MR <= 2) __asm__("" : "+r"(o));
+        RNNKIT_UNROLL_(16)
         for (int r = 0; r < MR; r++) {
             V x = vset1(PK ? pa[kk * RNNKIT_TILE_MR + r] : ar[r][kk]);
+            RNNKIT_UNROLL_(16)
             for (int v = 0; v < NV; v++) acc[r][v] = vfma(x, w[v], acc[r][v]);
         }
     }
+    RNNKIT_UNROLL_(16)
     for (int v = 0; v < NV; v++) {
         V b = last && bv && bv[v] ? vload(bv[v]) : vzero();
+        RNNKIT_UNROLL_(16)
         for (int r = 0; r < MR; r++)
             vstore(oc[v] + (size_t)r * (size_t)ldo, last ? vadd(acc[r][v], b) : acc[r][v]);
     }
