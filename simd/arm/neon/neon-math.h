@@ -12,8 +12,9 @@
  *   Error bounds below are checked by tests/neon_runner.c against libm in
  *   double on every 4099th float bit pattern plus special values
  *   (denormal results: in units of the denormal spacing); the maxima
- *   measured on every 257th pattern (16.7M floats) are given with them.
- *   exp: <= 1.5 ULP over the whole float range (measured 1.23 ULP).
+ *   measured on every 31st pattern (138.5M floats, NEON_RUNNER_ACT_STRIDE
+ *   =31) are given with them.
+ *   exp: <= 1.5 ULP over the whole float range (measured 1.24 ULP).
  * sigmoid(x) = e / (1 + e), e = exp(min(x, 88)): for x >= 88 (the clamp
  *   applies on every path, so +inf never gives inf / inf) e is ~1.65e38
  *   and 1 + e rounds to e, so the quotient is 1 exactly; for very
@@ -23,8 +24,8 @@
  *   bit the same e); if any lane is below -87 the full exp is taken
  *   (denormal results). One division, no select. sigmoid(+inf) = 1,
  *   sigmoid(-inf) = +0, sigmoid(+-0) = 0.5, NaN -> NaN. <= 2.5 ULP over
- *   all floats, denormal results included (measured 2.35 ULP, near
- *   x = -9: exp's error plus two roundings).
+ *   all floats, denormal results included (measured 2.40 ULP, at
+ *   x = -3.44: exp's error plus two roundings).
  * tanh(x) = copysign(E / (E + 2), x), E = expm1(2|x|) = 2^n (1 + q) - 1
  *   = 2^n q + (2^n - 1) from exp's reduction of 2|x| with q = r + r^2 P(r)
  *   (rk_expm1_reduced: the polynomial without its final + 1), which keeps
@@ -34,14 +35,15 @@
  *   is clamped to 40 (tanh is 1.0f from |x| = 9.01; NaN passes FMIN), so
  *   n is in [0, 58] and 2^n a normal float; then the sign bit of x is
  *   put in (BSL). tanh(+-inf) = +-1, NaN -> NaN. <= 2.5 ULP over all
- *   floats (measured 2.35 ULP, near |x| = 0.008; the same operations as
- *   the x86 vtanh of simd/x86/vmath.h, 2.42 over all 2^32 floats on AVX2).
+ *   floats (measured 2.40 ULP, at |x| = 0.0156; the same operations and
+ *   constants as the x86 vtanh of simd/x86/vmath.h, whose max over all
+ *   2^32 floats on AVX2 is 2.42).
  * Until session 18 sigmoid was 1/(1+e) or e/(1+e) by a select with e =
- *   exp(-|x|) (measured 2.35 ULP) and tanh computed both a small-|x|
- *   polynomial (Cephes tanhf.c, |x| < 0.625) and (1 - e)/(1 + e) with
- *   e = exp(-2|x|) (<= 2 ULP, measured 1.50); in the unary kernels' main
- *   loop the new ones take 31.5 / 30.25 instructions per 4 floats instead
- *   of 37 / 63.25 (bench/results-2026-11-27-s18-neon.md).
+ *   exp(-|x|) (measured 2.40 ULP, the same worst x) and tanh computed
+ *   both a small-|x| polynomial (Cephes tanhf.c, |x| < 0.625) and
+ *   (1 - e)/(1 + e) with e = exp(-2|x|) (<= 2 ULP, measured 1.50); in the
+ *   unary kernels' main loop the new ones take 31.5 / 30.25 instructions
+ *   per 4 floats instead of 37 / 63.25 (bench/results-2026-11-27-s18-neon.md).
  * Denormal inputs/outputs need FPCR.FZ = 0 (the Linux default).
  */
 #ifndef RNNKIT_NEON_MATH_H
