@@ -39,8 +39,9 @@
  * x86 ISAs (1.5 / 2.5 / 2.5 ULP; others 4 ULP). ULP = float spacing at the
  * exact result (2^-149 below FLT_MIN). Every 509th bit pattern (and every
  * 97th with kc_profile.dense_sweep), |x| in [0.5, 1) and [0.125, 0.25)
- * every 7th float (NEON tanh's branch switch at 0.625; the switch of x86
- * tanh's expm1(2|x|) from n = 0 to 1 at 0.173), the saturation /
+ * every 7th float (around the switch of tanh's expm1(2|x|) from n = 0 to
+ * 1 at 0.173, x86 and NEON; until session 18 NEON tanh switched branches
+ * at 0.625), the saturation /
  * underflow zones [80, 110] every 3rd, denormals every 4099th; special values bitwise (NaN: quiet)
  * in a 3-lane tail and over a full vector plus a one-lane tail; lengths
  * 1..70 at odd offsets with guards, in place, and each element bitwise
@@ -1100,7 +1101,7 @@ KC_UNUSED static int kc_run_unary(const char *isa, const char *field, rnnkit_una
  * Relu / ThresholdedRelu, 0.5 ULP for one rounding (Affine and
  * HardSigmoid are one fused multiply-add, LeakyRelu one product), 2 for
  * Softsign (two roundings), the stated sigmoid / tanh bounds of the ISA
- * (x86 vmath.h 2.5 / 2.5, NEON neon-math.h 2.5 / 2), ScaledTanh that plus
+ * (x86 vmath.h and NEON neon-math.h 2.5 / 2.5), ScaledTanh that plus
  * 2.5 (the product beta*x, its effect through tanh, the final product),
  * and 6 for Softplus (its own log: 4.8 measured on x86 over every 7th
  * float). Then lengths 1..40 at offsets 1 and 3: bitwise equal to
@@ -1150,8 +1151,8 @@ KC_UNUSED static double kc_ref_kind(const rnnkit_act *a, double x) {
 }
 
 KC_UNUSED static double kc_act_bound(const char *isa, int kind) {
-    const int x86 = !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
-    const double sig = 2.5, th = x86 ? 2.5 : 2.0;
+    (void)isa; /* x86 and NEON state the same bounds */
+    const double sig = 2.5, th = 2.5;
     switch (kind) {
     case RNNKIT_ACT_SIGMOID: return sig;
     case RNNKIT_ACT_TANH: return th;

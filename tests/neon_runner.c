@@ -449,7 +449,7 @@ static int act_check_one(const char *name, int which, float x, float y, double b
 static void run_unary(const char *name, rnnkit_unary_fn *fn, rnnkit_unary_fn *ref) {
     (void)ref;
     int which = strcmp(name, "exp") == 0 ? 0 : strcmp(name, "sigmoid") == 0 ? 1 : 2;
-    double bound = which == 0 ? 1.5 : which == 1 ? 2.5 : 2.0; /* neon-math.h */
+    double bound = which == 0 ? 1.5 : 2.5; /* neon-math.h: sigmoid, tanh 2.5 */
     enum { CH = 4096 };
     static float xs[CH], ys[CH];
     act_stat st = {0, 0};
@@ -460,7 +460,11 @@ static void run_unary(const char *name, rnnkit_unary_fn *fn, rnnkit_unary_fn *re
                                      -FLT_MIN, 1e-45f, -1e-45f, FLT_MAX, -FLT_MAX, 1.0f, -1.0f,
                                      0.625f, -0.625f, 0.62499994f, 88.72283f, 88.722839f,
                                      88.7228394f, -87.33654f, -103.9720840f, -103.972084f,
-                                     -104.0f, 9.01f, -9.01f, 44.0f, 0.5f, 1e-20f, -1e-30f};
+                                     -104.0f, 9.01f, -9.01f, 44.0f, 0.5f, 1e-20f, -1e-30f,
+                                     /* tanh: expm1(2|x|)'s n = 0 / 1 switch, the clamp
+                                      * 2|x| <= 40; sigmoid: the -87 path switch, 88 */
+                                     0.17328679f, -0.17328680f, 0.1732868f, 20.0f, -20.000002f,
+                                     -87.0f, -86.999992f, -87.000008f, 88.0f, 88.00001f};
     /* NEON_RUNNER_ACT_STRIDE=<n> sweeps every n-th bit pattern instead
      * (e.g. 1 for all 2^32 floats; slow under qemu). */
     uint64_t stride = 4099;

@@ -7,9 +7,9 @@
  * Not exhaustive (all 2^32 floats take about a minute per function and
  * ISA with libm in double on 2 cores: tests/act_exhaustive.c does that,
  * run by scripts/test.sh): every 509th bit pattern over the whole float range,
- * every 7th float of |x| in [0.5, 1) and [0.125, 0.25) (tanh's branch
- * switch at 0.625 on NEON; on x86 the switch of expm1(2|x|) from n = 0
- * to 1 at 0.173),
+ * every 7th float of |x| in [0.5, 1) and [0.125, 0.25) (around the
+ * switch of tanh's expm1(2|x|) from n = 0 to 1 at 0.173; NEON's tanh
+ * switched branches at 0.625 until session 18),
  * every float of the saturation / underflow zones [80, 110] in steps of 3
  * ULPs, all denormals in steps of 4099, and special values exactly.
  * ULP = spacing of floats at the double result (2^-149 below FLT_MIN).

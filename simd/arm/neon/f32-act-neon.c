@@ -1,6 +1,6 @@
 /*
  * NEON elementwise exp, sigmoid and tanh (algorithms and measured error
- * bounds in neon-math.h: exp <= 1.5 ULP, sigmoid <= 2.5 ULP, tanh <= 2 ULP
+ * bounds in neon-math.h: exp <= 1.5 ULP, sigmoid <= 2.5 ULP, tanh <= 2.5 ULP
  * over the whole float range, libm-like specials), and any ONNX
  * activation (rnnkit_f32_act__neon, below). 16 floats per iteration (4
  * independent q-registers), then 4 at a time, then the last 1..3 through

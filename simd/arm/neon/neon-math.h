@@ -12,20 +12,39 @@
  *   Error bounds below are checked by tests/neon_runner.c against libm in
  *   double on every 4099th float bit pattern plus special values
  *   (denormal results: in units of the denormal spacing); the maxima
- *   measured on every 257th pattern (16.7M floats) are given with them.
- *   exp: <= 1.5 ULP over the whole float range (measured 1.23 ULP).
- * sigmoid(x) = 1/(1+e^-x): computed from e = exp(-|x|), which never
- *   overflows, as 1/(1+e) for x >= 0 and e/(1+e) for x < 0, so tiny and
- *   denormal results for large negative x are accurate (the scalar
- *   1/(1+expf(-x)) flushes them to 0 below x = -88.7). sigmoid(+inf) = 1,
- *   sigmoid(-inf) = 0, NaN -> NaN. <= 2.5 ULP over all floats
- *   (measured 2.35 ULP, near x = -9: exp's error plus two roundings).
- * tanh(x): for |x| < 0.625 the odd polynomial of Cephes tanhf.c,
- *   x + x^3 Q(x^2) (Cephes: 1.3e-7 peak relative error on that range);
- *   above, (1 - e)/(1 + e) with e = exp(-2|x|), which tends to 1 exactly
- *   (|x| > 9.01 gives 1.0f) and never overflows. Evaluated on |x|, then the
- *   sign bit of x is ORed in: tanh(-0) = -0, tanh(+-inf) = +-1, denormal x
- *   returns x, NaN -> NaN. <= 2 ULP over all floats (measured 1.50 ULP).
+ *   measured on every 31st pattern (138.5M floats, NEON_RUNNER_ACT_STRIDE
+ *   =31) are given with them.
+ *   exp: <= 1.5 ULP over the whole float range (measured 1.24 ULP).
+ * sigmoid(x) = e / (1 + e), e = exp(min(x, 88)): for x >= 88 (the clamp
+ *   applies on every path, so +inf never gives inf / inf) e is ~1.65e38
+ *   and 1 + e rounds to e, so the quotient is 1 exactly; for very
+ *   negative x the quotient is e itself to within its rounding. When
+ *   every lane has x >= -87 (or is NaN), n is in [-126, 127] and one
+ *   exact scaling by 2^n replaces exp's clamp and split scale (bit for
+ *   bit the same e); if any lane is below -87 the full exp is taken
+ *   (denormal results). One division, no select. sigmoid(+inf) = 1,
+ *   sigmoid(-inf) = +0, sigmoid(+-0) = 0.5, NaN -> NaN. <= 2.5 ULP over
+ *   all floats, denormal results included (measured 2.40 ULP, at
+ *   x = -3.44: exp's error plus two roundings).
+ * tanh(x) = copysign(E / (E + 2), x), E = expm1(2|x|) = 2^n (1 + q) - 1
+ *   = 2^n q + (2^n - 1) from exp's reduction of 2|x| with q = r + r^2 P(r)
+ *   (rk_expm1_reduced: the polynomial without its final + 1), which keeps
+ *   relative accuracy near 0 (n = 0 for 2|x| < ln2/2: E = q, and q = r =
+ *   2|x| exactly for tiny x, so tiny and denormal x give x itself and
+ *   tanh(-0) = -0) and has no cancellation for n >= 1 (q >= -0.3). 2|x|
+ *   is clamped to 40 (tanh is 1.0f from |x| = 9.01; NaN passes FMIN), so
+ *   n is in [0, 58] and 2^n a normal float; then the sign bit of x is
+ *   put in (BSL). tanh(+-inf) = +-1, NaN -> NaN. <= 2.5 ULP over all
+ *   floats (measured 2.40 ULP, at |x| = 0.0156; the same operations and
+ *   constants as the x86 vtanh of simd/x86/vmath.h, and bitwise equal to
+ *   the AVX2 one over all 2^32 floats (NaN payloads aside), so 2.42 ULP
+ *   is the maximum over all floats).
+ * Until session 18 sigmoid was 1/(1+e) or e/(1+e) by a select with e =
+ *   exp(-|x|) (measured 2.40 ULP, the same worst x) and tanh computed
+ *   both a small-|x| polynomial (Cephes tanhf.c, |x| < 0.625) and
+ *   (1 - e)/(1 + e) with e = exp(-2|x|) (<= 2 ULP, measured 1.50); in the
+ *   unary kernels' main loop the new ones take 31.5 / 30.25 instructions
+ *   per 4 floats instead of 37 / 63.25 (bench/results-2026-11-27-s18-neon.md).
  * Denormal inputs/outputs need FPCR.FZ = 0 (the Linux default).
  */
 #ifndef RNNKIT_NEON_MATH_H
@@ -46,17 +65,11 @@
 #define RK_EXP_P3 4.1665795894e-2f
 #define RK_EXP_P4 1.6666665459e-1f
 #define RK_EXP_P5 5.0000001201e-1f
-/* Cephes tanhf.c, |x| < 0.625: tanh x = x + x^3 Q(x^2). */
-#define RK_TANH_SMALL 0.625f
-#define RK_TANH_Q0 (-5.70498872745e-3f)
-#define RK_TANH_Q1 2.06390887954e-2f
-#define RK_TANH_Q2 (-5.37397155531e-2f)
-#define RK_TANH_Q3 1.33314422036e-1f
-#define RK_TANH_Q4 (-3.33332819422e-1f)
 
-RK_NEON_INLINE float32x4_t rk_exp_f32x4(float32x4_t x) {
-    /* vmaxq/vminq (FMAX/FMIN) return NaN if an operand is NaN. */
-    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-104.0f)), vdupq_n_f32(89.0f));
+/* Cody-Waite reduction and polynomial shared by exp, sigmoid and tanh:
+ * x = nf*ln2 + r (nf = round(x * log2(e)), |r| <= ln2/2 + rounding),
+ * returns P(r) of e^r = 1 + r + r^2 P(r), with r and nf. */
+RK_NEON_INLINE float32x4_t rk_exp_poly(float32x4_t x, float32x4_t *r_out, float32x4_t *nf_out) {
     float32x4_t nf = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(RK_EXP_LOG2E)));
     float32x4_t r = vfmsq_f32(x, nf, vdupq_n_f32(RK_EXP_C1));
     r = vfmsq_f32(r, nf, vdupq_n_f32(RK_EXP_C2));
@@ -66,8 +79,39 @@ RK_NEON_INLINE float32x4_t rk_exp_f32x4(float32x4_t x) {
     p = vfmaq_f32(vdupq_n_f32(RK_EXP_P3), p, r);
     p = vfmaq_f32(vdupq_n_f32(RK_EXP_P4), p, r);
     p = vfmaq_f32(vdupq_n_f32(RK_EXP_P5), p, r);
-    float32x4_t r2 = vmulq_f32(r, r);
-    p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, r2);
+    *r_out = r;
+    *nf_out = nf;
+    return p;
+}
+
+/* 2^n for integral nf with n + 127 in [1, 254] (NaN lanes: nf converts
+ * to 0, 2^0). */
+RK_NEON_INLINE float32x4_t rk_pow2i(float32x4_t nf) {
+    int32x4_t n = vcvtq_s32_f32(nf);
+    return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n, vdupq_n_s32(127)), 23));
+}
+
+/* e^r = 1 + r + r^2 P(r), the reduced exp, as exp's one rounding of 1 + r
+ * then one FMA (exp and sigmoid's exp are bit for bit the same). */
+RK_NEON_INLINE float32x4_t rk_exp_reduced(float32x4_t x, float32x4_t *nf_out) {
+    float32x4_t r;
+    float32x4_t p = rk_exp_poly(x, &r, nf_out);
+    return vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
+}
+
+/* q = e^r - 1 = r + r^2 P(r) (no +1: exact near 0, q = r when r^2 P(r)
+ * is below half an ULP of r) and nf, for tanh's expm1. */
+RK_NEON_INLINE float32x4_t rk_expm1_reduced(float32x4_t x, float32x4_t *nf_out) {
+    float32x4_t r;
+    float32x4_t p = rk_exp_poly(x, &r, nf_out);
+    return vfmaq_f32(r, p, vmulq_f32(r, r));
+}
+
+RK_NEON_INLINE float32x4_t rk_exp_f32x4(float32x4_t x) {
+    /* vmaxq/vminq (FMAX/FMIN) return NaN if an operand is NaN. */
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-104.0f)), vdupq_n_f32(89.0f));
+    float32x4_t nf;
+    float32x4_t p = rk_exp_reduced(x, &nf);
     /* n in [-150, 129] (0 for NaN): 2^n as two factors in the normal
      * range. */
     int32x4_t n = vcvtq_s32_f32(nf);
@@ -78,31 +122,42 @@ RK_NEON_INLINE float32x4_t rk_exp_f32x4(float32x4_t x) {
     return vmulq_f32(vmulq_f32(p, s1), s2);
 }
 
-RK_NEON_INLINE float32x4_t rk_sigmoid_f32x4(float32x4_t x) {
-    float32x4_t e = rk_exp_f32x4(vnegq_f32(vabsq_f32(x)));
-    float32x4_t d = vaddq_f32(vdupq_n_f32(1.0f), e);
-    /* x < 0 is false for NaN: then 1/(1+NaN) = NaN. */
-    uint32x4_t neg = vcltq_f32(x, vdupq_n_f32(0.0f));
-    float32x4_t num = vbslq_f32(neg, e, vdupq_n_f32(1.0f));
-    return vdivq_f32(num, d);
+/* exp(x) for x in [-87, 88] (or NaN): n is in [-126, 127], so 2^n is a
+ * normal float and one exact scaling gives rk_exp_f32x4's result bit for
+ * bit, with no clamp and no split of the scale. */
+RK_NEON_INLINE float32x4_t rk_exp_normal_f32x4(float32x4_t x) {
+    float32x4_t nf;
+    float32x4_t y = rk_exp_reduced(x, &nf);
+    return vmulq_f32(y, rk_pow2i(nf));
 }
 
+/* sigmoid(x) = e / (1 + e), e = exp(min(x, 88)): see the header. */
+RK_NEON_INLINE float32x4_t rk_sigmoid_f32x4(float32x4_t x) {
+    /* Clamped above on every path (exp(+inf) would give inf / inf); FMIN
+     * returns NaN for a NaN x. */
+    float32x4_t xc = vminq_f32(vdupq_n_f32(88.0f), x), e;
+    /* x >= -87 in every lane (in practice always; false for NaN): the
+     * cheaper exp; else the full one (denormal results), laid out off
+     * the straight path. */
+    if (__builtin_expect(vmaxvq_u32(vcltq_f32(x, vdupq_n_f32(-87.0f))) != 0, 0))
+        e = rk_exp_f32x4(xc);
+    else
+        e = rk_exp_normal_f32x4(xc);
+    return vdivq_f32(e, vaddq_f32(vdupq_n_f32(1.0f), e));
+}
+
+/* tanh(x) = copysign(E / (E + 2), x), E = expm1(2|x|): see the header. */
 RK_NEON_INLINE float32x4_t rk_tanh_f32x4(float32x4_t x) {
-    float32x4_t ax = vabsq_f32(x);
-    float32x4_t z = vmulq_f32(ax, ax);
-    float32x4_t q = vdupq_n_f32(RK_TANH_Q0);
-    q = vfmaq_f32(vdupq_n_f32(RK_TANH_Q1), q, z);
-    q = vfmaq_f32(vdupq_n_f32(RK_TANH_Q2), q, z);
-    q = vfmaq_f32(vdupq_n_f32(RK_TANH_Q3), q, z);
-    q = vfmaq_f32(vdupq_n_f32(RK_TANH_Q4), q, z);
-    float32x4_t small = vfmaq_f32(ax, vmulq_f32(q, z), ax);
-    float32x4_t e = rk_exp_f32x4(vmulq_f32(ax, vdupq_n_f32(-2.0f)));
-    float32x4_t big =
-        vdivq_f32(vsubq_f32(vdupq_n_f32(1.0f), e), vaddq_f32(vdupq_n_f32(1.0f), e));
-    /* |x| < 0.625 is false for NaN: the big path gives NaN. */
-    float32x4_t t = vbslq_f32(vcltq_f32(ax, vdupq_n_f32(RK_TANH_SMALL)), small, big);
-    uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(x), vdupq_n_u32(0x80000000u));
-    return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(t), sign));
+    float32x4_t a = vabsq_f32(x);
+    /* FMIN: NaN passes the clamp (and converts to n = 0 below). */
+    float32x4_t nf;
+    float32x4_t q = rk_expm1_reduced(vminq_f32(vdupq_n_f32(40.0f), vaddq_f32(a, a)), &nf);
+    float32x4_t p2 = rk_pow2i(nf); /* n in [0, 58] */
+    /* E = 2^n q + (2^n - 1): = q for n = 0. */
+    float32x4_t E = vfmaq_f32(vsubq_f32(p2, vdupq_n_f32(1.0f)), p2, q);
+    float32x4_t t = vdivq_f32(E, vaddq_f32(E, vdupq_n_f32(2.0f)));
+    /* The sign bit of x, the rest of t (t >= +0 or NaN). */
+    return vbslq_f32(vdupq_n_u32(0x80000000u), x, t);
 }
 
 /* softplus(x) = log(1 + exp(x)) as the scalar one: x itself above 20.
