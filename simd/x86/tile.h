@@ -173,9 +173,14 @@ RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, const int PK, int64
                                  float *const *oc, int64_t ldo, const float *const *bv, int first,
                                  int last) {
     V acc[RNNKIT_TILE_MR][RNNKIT_NVMAX];
-    const float *p[RNNKIT_NVMAX], *ar[RNNKIT_TILE_MR];
+    const float *p[RNNKIT_NVMAX], *ar[(RNNKIT_TILE_MR + 2) / 3];
+    /* Rows of A in place (!PK): one base per three rows, row r at
+     * ar[r / 3] + (r % 3) * lda, so that a k reads them as base + lda*s
+     * (s = 0, 1, 2: x86 scaled-index addressing). With a pointer or an
+     * offset per row the 6-row tile needed 6 registers, and inlined into
+     * the gemm GCC reloaded 3 of them from the stack every k. */
     RNNKIT_UNROLL_(16)
-    for (int r = 0; r < MR; r++) ar[r] = PK ? pa : pa + (size_t)r * (size_t)lda;
+    for (int q = 0; q < (MR + 2) / 3; q++) ar[q] = PK ? pa : pa + (size_t)(3 * q) * (size_t)lda;
     RNNKIT_UNROLL_(16)
     for (int v = 0; v < NV; v++) p[v] = pv[v];
     RNNKIT_UNROLL_(16)
@@ -208,9 +213,17 @@ RNNKIT_VINLINE void rnnkit_mk_pk(const int MR, const int NV, const int PK, int64
         if (MR <= 2) __asm__("" : "+r"(o));
         RNNKIT_UNROLL_(16)
         for (int r = 0; r < MR; r++) {
-            V x = vset1(PK ? pa[kk * RNNKIT_TILE_MR + r] : ar[r][kk]);
+            V x = vset1(PK ? pa[kk * RNNKIT_TILE_MR + r] : ar[r / 3][(r % 3) * lda]);
             RNNKIT_UNROLL_(16)
             for (int v = 0; v < NV; v++) acc[r][v] = vfma(x, w[v], acc[r][v]);
+        }
+        if (!PK) {
+            RNNKIT_UNROLL_(16)
+            for (int q = 0; q < (MR + 2) / 3; q++) {
+                ar[q]++;
+                /* Opaque: keeps one base per three rows (see ar). */
+                __asm__("" : "+r"(ar[q]));
+            }
         }
     }
     RNNKIT_UNROLL_(16)
