@@ -209,14 +209,10 @@ static void step_args_init(const dir_ctx *c, rnnkit_step_args *a) {
     a->act = c->w->act;
 }
 
-/* Points a->xp at step s's projections of rows [r0, r1). */
-static void step_xp(const dir_ctx *c, rnnkit_step_args *a, int64_t s, int64_t r0, int64_t r1) {
-    const int64_t N = c->N, T = c->T, GH = c->m->gates * c->m->hidden_size, ldx = c->ws->ldx;
-    if (!c->ragged || !c->reverse) {
-        int64_t t = c->reverse ? T - 1 - s : s;
-        a->xp = c->ws->xp + (size_t)(t * N + r0) * (size_t)ldx;
-        return;
-    }
+/* step_xp for a reversed direction of a ragged batch: each row's own
+ * last-to-first order, gathered into gx. */
+static void step_xp_ragged(const dir_ctx *c, rnnkit_step_args *a, int64_t s, int64_t r0, int64_t r1) {
+    const int64_t N = c->N, GH = c->m->gates * c->m->hidden_size, ldx = c->ws->ldx;
     for (int64_t n = r0; n < r1; n++) {
         float *dst = c->ws->gx + (size_t)(n * ldx);
         if (s < c->len[n])
@@ -226,6 +222,17 @@ static void step_xp(const dir_ctx *c, rnnkit_step_args *a, int64_t s, int64_t r0
             memset(dst, 0, sizeof(float) * (size_t)GH);
     }
     a->xp = c->ws->gx + (size_t)(r0 * ldx);
+}
+
+/* Points a->xp at step s's projections of rows [r0, r1) (inline: it runs
+ * every step, and a call took ~40 instructions of a batch-1 step). */
+static inline void step_xp(const dir_ctx *c, rnnkit_step_args *a, int64_t s, int64_t r0, int64_t r1) {
+    if (c->ragged && c->reverse) {
+        step_xp_ragged(c, a, s, r0, r1);
+        return;
+    }
+    const int64_t t = c->reverse ? c->T - 1 - s : s;
+    a->xp = c->ws->xp + (size_t)(t * c->N + r0) * (size_t)c->ws->ldx;
 }
 
 /* After step s: freeze finished rows and write outputs, for rows
