@@ -10,24 +10,11 @@
 #   input 24, T 63, LSTM and GRU, H 32 and 64, 1 and 2 directions).
 # Exit status: 3 if some shape's outputs differ between the two builds.
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -ge 1 ] || { echo "usage: $0 OLD_REV [NEW_REV] [ROUNDS [CELL:H:N:T:I:D ...]]" >&2; exit 2; }
-old=$1; shift
-new=""
-if [ $# -ge 1 ] && git -C "$root" rev-parse --verify -q "$1^{commit}" >/dev/null; then
-    new=$1; shift
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/old" "$tmp/new"
-git -C "$root" archive "$old" | tar -x -C "$tmp/old"
-if [ -n "$new" ]; then
-    git -C "$root" archive "$new" | tar -x -C "$tmp/new"
-else
-    # The working tree as it is: tracked files plus untracked, not ignored.
-    git -C "$root" ls-files -co --exclude-standard -z |
-        (cd "$root" && xargs -0 tar -cf -) | tar -x -C "$tmp/new"
-fi
+. "$(dirname "$0")/ab-revs.sh"
+ab_revs "OLD_REV [NEW_REV] [ROUNDS [CELL:H:N:T:I:D ...]]" "$@"
+shift $ab_shift
+ab_extract "$tmp/old" "$old"
+ab_extract "$tmp/new" "$new"
 for v in old new; do
     meson setup "$tmp/b_$v" "$tmp/$v" -Dbuildtype=release -Dtests=disabled -Dbench=disabled \
         >"$tmp/setup_$v.log" 2>&1 || { cat "$tmp/setup_$v.log" >&2; exit 1; }

@@ -8,22 +8,11 @@
 #   NEW_REV defaults to the working tree (uncommitted changes included).
 #   H: hidden sizes (multiples of 8), default 32 512 1024.
 set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -ge 1 ] || { echo "usage: $0 OLD_REV [NEW_REV] [H ...]" >&2; exit 2; }
-old=$1; shift
-new=""
-if [ $# -ge 1 ] && git -C "$root" rev-parse --verify -q "$1^{commit}" >/dev/null; then
-    new=$1; shift
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/old" "$tmp/new"
-git -C "$root" archive "$old" simd include | tar -x -C "$tmp/old"
-if [ -n "$new" ]; then
-    git -C "$root" archive "$new" simd include | tar -x -C "$tmp/new"
-else
-    cp -r "$root/simd" "$root/include" "$tmp/new/"
-fi
+. "$(dirname "$0")/ab-revs.sh"
+ab_revs "OLD_REV [NEW_REV] [H ...]" "$@"
+shift $ab_shift
+ab_extract "$tmp/old" "$old" simd include
+ab_extract "$tmp/new" "$new" simd include
 flags="-O3 -mavx2 -mfma -mf16c -DNDEBUG"
 for v in old new; do
     gcc $flags -I"$tmp/$v" -I"$tmp/$v/include" -Drnnkit_f32_gemm__avx2=gemm_$v \
