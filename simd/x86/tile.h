@@ -102,10 +102,11 @@ RNNKIT_VINLINE void rnnkit_mk(const int MR, const int NV, const int UNI, int64_t
         V w[RNNKIT_NVMAX];
         /* PF: fetch each column's stream RNNKIT_PF_BYTES ahead, one
          * prefetch per cache line of a k row (rnnkit_pf_bytes). */
-        if (PF)
+        if (PF) {
             RNNKIT_UNROLL_(16)
             for (int v = 0; v < NV; v += RNNKIT_PF_COLS)
                 __builtin_prefetch((const char *)p[v] + RNNKIT_PF_BYTES, 0, 3);
+        }
         RNNKIT_UNROLL_(16)
         for (int v = 0; v < NV; v++) {
             w[v] = vload(p[v]);
