@@ -261,6 +261,9 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
 }
 
 rk_par_mode rk_plan_mode(const rnnkit_model *m, int64_t T, int64_t N, int t) {
+    /* One thread: nothing to plan, and no getenv (it scans the whole
+     * environment: ~300 instructions per forward call here). */
+    if (t <= 1) return RK_PAR_NONE;
     return rk_plan_mode_fork(m, T, N, t, fork_us());
 }
 
