@@ -9,14 +9,14 @@
 
 #define AB_MAXR 64 /* rounds at most */
 
-static double ab_now(void) {
+__attribute__((unused)) static double ab_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 /* n floats uniform in [-scale, scale), from *seed (advanced). */
-static float *ab_rnd(size_t n, float scale, unsigned *seed) {
+__attribute__((unused)) static float *ab_rnd(size_t n, float scale, unsigned *seed) {
     float *p = malloc(n * sizeof *p);
     if (!p) {
         fprintf(stderr, "out of memory\n");
@@ -29,7 +29,7 @@ static float *ab_rnd(size_t n, float scale, unsigned *seed) {
     return p;
 }
 
-static int ab_cmpd(const void *a, const void *b) {
+__attribute__((unused)) static int ab_cmpd(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
