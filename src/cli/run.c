@@ -287,8 +287,8 @@ static int run(const run_opts *o, run_ctx *c) {
         printf("model %s: %s %s, %lld layer(s), %lld direction(s), input %lld, hidden %lld, isa %s\n",
                o->weights, cells[mi.cell], onnx ? "onnx" : keras ? "keras" : "pytorch", (long long)L, (long long)D,
                (long long)I, (long long)H, mi.isa);
-        printf("x %s -> y %s in %.3f ms (%d threads)\n", xs, ys, ms,
-               threads ? threads : rnnkit_get_num_threads());
+        const int nth = threads ? threads : rnnkit_get_num_threads();
+        printf("x %s -> y %s in %.3f ms (%d thread%s)\n", xs, ys, ms, nth, nth == 1 ? "" : "s");
     }
     return CLI_EXIT_OK;
 }
