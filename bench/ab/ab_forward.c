@@ -59,27 +59,16 @@ static int run_shape(const lib_fns lib[2], const char *cell, int H, int N, int T
         fprintf(stderr, "ab_forward: cell must be lstm, gru or rnn\n");
         return 1;
     }
-    const int G = lstm ? 4 : gru ? 3 : 1;
     unsigned seed = 12345;
-    rnnkit_tensor t[8];
-    char names[8][40];
-    float *bufs[8];
-    int nt = 0;
-    static const char *const kind[4] = {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"};
-    for (int d = 0; d < D; d++)
-        for (int k = 0; k < 4; k++) {
-            const int64_t cols = k == 0 ? I : (k == 1 ? H : 0);
-            snprintf(names[nt], sizeof names[nt], "%s0%s", kind[k], d ? "_reverse" : "");
-            bufs[nt] = ab_rnd((size_t)G * H * (size_t)(cols ? cols : 1), 0.1f, &seed);
-            t[nt] = (rnnkit_tensor){names[nt], bufs[nt], k < 2 ? 2 : 1, {(int64_t)G * H, cols}};
-            nt++;
-        }
+    ab_layer L;
+    if (!ab_layer_make(&L, cell, H, I, D, &seed)) return 1;
+    const int G = L.gates;
     rnnkit_model *m[2];
     for (int v = 0; v < 2; v++) {
         rnnkit_model_desc desc;
         lib[v].desc_init(&desc);
         desc.cell = lstm ? RNNKIT_CELL_LSTM : gru ? RNNKIT_CELL_GRU : RNNKIT_CELL_RNN_TANH;
-        if (lib[v].create(&desc, t, (size_t)nt, &m[v])) {
+        if (lib[v].create(&desc, L.t, (size_t)L.n, &m[v])) {
             fprintf(stderr, "ab_forward: model creation failed\n");
             return 1;
         }
@@ -111,7 +100,7 @@ static int run_shape(const lib_fns lib[2], const char *cell, int H, int N, int T
            cell, H, N, T, I, D, tt[0][R / 2], tt[0][0], tt[1][R / 2], tt[1][0],
            100.0 * (tt[1][R / 2] / tt[0][R / 2] - 1.0), same ? "bitwise equal" : "DIFFER");
     for (int v = 0; v < 2; v++) lib[v].destroy(m[v]), free(y[v]);
-    for (int i = 0; i < nt; i++) free(bufs[i]);
+    ab_layer_free(&L);
     free(x);
     return same ? 0 : 3;
 }

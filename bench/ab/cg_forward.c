@@ -34,27 +34,15 @@ int main(int argc, char **argv) {
                         "ROUNDS >= 0, THREADS >= 1)\n");
         return 2;
     }
-    const int G = lstm ? 4 : gru ? 3 : 1;
     unsigned seed = 12345;
-    rnnkit_tensor t[8];
-    char names[8][40];
-    float *bufs[8];
-    int nt = 0;
-    static const char *const kind[4] = {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"};
-    for (int d = 0; d < D; d++)
-        for (int k = 0; k < 4; k++) {
-            const int64_t cols = k == 0 ? I : (k == 1 ? H : 0);
-            snprintf(names[nt], sizeof names[nt], "%s0%s", kind[k], d ? "_reverse" : "");
-            bufs[nt] = ab_rnd((size_t)G * H * (size_t)(cols ? cols : 1), 0.1f, &seed);
-            t[nt] = (rnnkit_tensor){names[nt], bufs[nt], k < 2 ? 2 : 1, {(int64_t)G * H, cols}};
-            nt++;
-        }
+    ab_layer L;
+    if (!ab_layer_make(&L, cell, H, I, D, &seed)) return 1;
     rnnkit_model_desc desc;
     rnnkit_model_desc_init(&desc);
     desc.cell = lstm ? RNNKIT_CELL_LSTM : gru ? RNNKIT_CELL_GRU : RNNKIT_CELL_RNN_TANH;
     if (D == 2) desc.direction = RNNKIT_DIRECTION_BIDIRECTIONAL;
     rnnkit_model *m;
-    if (rnnkit_model_create(&desc, t, (size_t)nt, &m)) {
+    if (rnnkit_model_create(&desc, L.t, (size_t)L.n, &m)) {
         fprintf(stderr, "cg_forward: %s\n", rnnkit_last_error());
         return 1;
     }
@@ -74,7 +62,7 @@ int main(int argc, char **argv) {
     printf("%s H %d N %d T %d I %d D %d, %d forward(s) on %d thread(s): sum of y %.9g\n", cell, H, N,
            T, I, D, R, threads, sum);
     rnnkit_model_destroy(m);
-    for (int i = 0; i < nt; i++) free(bufs[i]);
+    ab_layer_free(&L);
     free(x);
     free(y);
     return 0;
