@@ -1,8 +1,9 @@
 /*
  * Helpers shared by the A/B and measuring tools of bench/ab: a monotonic
  * clock, uniform random floats from a fixed seed, a comparator for
- * medians, and the tensors of a random one-layer PyTorch-layout model. Include after <stdio.h>, <stdlib.h>, <time.h>
- * (with _POSIX_C_SOURCE 200809L).
+ * medians, and the tensors of a random one-layer PyTorch-layout model.
+ * Include after <stdio.h>, <stdlib.h>, <string.h>, <time.h> (with
+ * _POSIX_C_SOURCE 200809L).
  */
 #ifndef RNNKIT_BENCH_AB_UTIL_H
 #define RNNKIT_BENCH_AB_UTIL_H
