@@ -528,7 +528,7 @@ rnnkit_status rnnkit_forward(const rnnkit_model *m, const rnnkit_forward_args *a
         uintptr_t u = ((uintptr_t)a->workspace + 63) & ~(uintptr_t)63;
         mem = (float *)u;
     } else {
-        owned = rk_alloc(p.total * sizeof(float));
+        owned = rk_alloc_large(p.total * sizeof(float));
         if (!owned)
             return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "rnnkit_forward: cannot allocate %zu bytes of workspace",
                             p.total * sizeof(float));

@@ -178,7 +178,7 @@ static float *pack_set(const rnnkit_model *m, const float *w, const layout_map *
     }
     size_t nf = input ? rnnkit_input_packed_floats(m->k->row_block, ng, H, K)
                       : rnnkit_packed_floats(m->k->row_block, ng, H, K);
-    float *p = rk_alloc(nf * sizeof(float));
+    float *p = rk_alloc_large(nf * sizeof(float));
     if (p) (input ? m->k->pack_input : m->k->pack_gates)(m->k->row_block, ng, H, K, tmp, p);
     return p;
 }

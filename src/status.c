@@ -1,11 +1,17 @@
 /* Status strings, the thread-local error message, checked sizes and the
  * library's one allocator (an allocation-failure test build hooks it). */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+#endif
 #include "status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 static _Thread_local char rk_msg[512];
 
@@ -69,6 +75,21 @@ void *rk_alloc(size_t bytes) {
     size_t rounded = (bytes + 63) & ~(size_t)63;
     if (rounded < bytes) return NULL;
     return aligned_alloc(64, rounded);
+}
+
+void *rk_alloc_large(size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= RK_HUGE_MIN_BYTES) {
+        if (rk_should_fail()) return NULL;
+        void *p = NULL;
+        if (posix_memalign(&p, RK_HUGE_ALIGN, bytes)) return NULL;
+        /* Advice only: where THP is off or the advice fails, the buffer
+         * is an ordinary one. */
+        (void)madvise(p, bytes, MADV_HUGEPAGE);
+        return p;
+    }
+#endif
+    return rk_alloc(bytes);
 }
 
 void *rk_calloc(size_t count, size_t size) {

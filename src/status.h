@@ -23,6 +23,16 @@ int rk_add_overflow(size_t a, size_t b, size_t *out);
 /* 64-byte aligned allocation; free with rk_free. NULL on failure. */
 void *rk_alloc(size_t bytes);
 void *rk_calloc(size_t count, size_t size);
+/* rk_alloc for the big read-mostly buffers streamed by the kernels (the
+ * packed weights, a forward call's workspace): from RK_HUGE_MIN_BYTES up,
+ * on Linux, aligned to RK_HUGE_ALIGN (2 MiB) and advised as transparent
+ * huge pages (madvise MADV_HUGEPAGE, which acts where THP is "always" or
+ * "madvise", the common default). A 4 KiB page per 4 KiB of weights took
+ * a TLB miss, a two-level page walk in a VM, every 1024 floats of a
+ * stream; see the measurements at its caller. Free with rk_free. */
+#define RK_HUGE_MIN_BYTES ((size_t)2 << 20)
+#define RK_HUGE_ALIGN ((size_t)2 << 20)
+void *rk_alloc_large(size_t bytes);
 void rk_free(void *p);
 
 #endif

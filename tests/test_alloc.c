@@ -117,6 +117,40 @@ static int scen_stream(long k) {
     return check_status(st, k, "stream");
 }
 
+/* A model whose packed weights (4 x 384 x 384 floats, 2.25 MiB per set)
+ * take the large-buffer path of the allocator (rk_alloc_large: 2 MiB
+ * aligned, advised as huge pages), which must fail as cleanly. */
+#define BIG 384
+static int scen_big(long k) {
+    static float *wb;
+    if (!wb && !(wb = calloc((size_t)4 * BIG * BIG, sizeof(float)))) cr_assert_fail("calloc");
+    static float bb[4 * BIG], xb[2 * BIG], yb[2 * BIG];
+    rnnkit_tensor t[4] = {{"weight_ih_l0", wb, 2, {4 * BIG, BIG}},
+                          {"weight_hh_l0", wb, 2, {4 * BIG, BIG}},
+                          {"bias_ih_l0", bb, 1, {4 * BIG}},
+                          {"bias_hh_l0", bb, 1, {4 * BIG}}};
+    rnnkit_model_desc d;
+    rnnkit_model_desc_init(&d);
+    d.cell = RNNKIT_CELL_LSTM;
+    rnnkit_model *m = NULL;
+    arm(k);
+    rnnkit_status st = rnnkit_model_create(&d, t, 4, &m);
+    if (st != RNNKIT_STATUS_OK) {
+        rnnkit_test_fail_alloc_at = 0;
+        cr_assert(m == NULL);
+        return check_status(st, k, "rnnkit_model_create (H 384)");
+    }
+    rnnkit_forward_args a = {0};
+    a.seq_len = 2;
+    a.batch = 1;
+    a.x = xb;
+    a.y = yb;
+    st = rnnkit_forward(m, &a);
+    rnnkit_test_fail_alloc_at = 0;
+    rnnkit_model_destroy(m);
+    return check_status(st, k, "rnnkit_forward (H 384)");
+}
+
 static char model_path[256];
 
 static int scen_load(long k) {
@@ -137,6 +171,8 @@ static void sweep(scenario_fn f, const char *name) {
 }
 
 Test(alloc, create_and_forward) { sweep(scen_create_forward, "create+forward"); }
+
+Test(alloc, create_and_forward_large_buffers) { sweep(scen_big, "create+forward, H 384"); }
 
 Test(alloc, stream) { sweep(scen_stream, "stream"); }
 

@@ -11,7 +11,8 @@
  * 1-2), at H >= 128; the speech models' gemm m 63 K 24 for H <= 64, and
  * m 1 (one frame of a stream push) with LSTM and GRU gates;
  * LSTM and GRU steps at batch 8 and 64, or the sizes in AB_BATCH, e.g.
- * AB_BATCH="8 16 32"; AB_STEPS_ONLY=1 skips the gemms there) and ns per step (LSTM
+ * AB_BATCH="8 16 32"; AB_STEPS_ONLY=1 skips the gemms there, AB_GEMM_ONLY=1
+ * the steps everywhere) and ns per step (LSTM
  * and GRU steps at batch 1, chained: each step reads the last one's h
  * and c, and visits the units in reverse order every other step, as the
  * driver does). Usage: ab_kernels [H ...] (default 32 512 1024).
@@ -112,7 +113,13 @@ static void run_gemm(int M, int G, int H, int K) {
     char name[64];
     snprintf(name, sizeof name, "gemm m%d G%d H=%d K=%d", M, G, H, K);
     report(name, t, flops);
-    free(w), free(a), free(bias), free(c);
+    /* Old and new must give the same bits (one chain of FMAs per element). */
+    float *c2 = rnd((size_t)M * G * H);
+    GEMM_OLD(8, M, G, H, K, a, K, w, bias, c, G * H);
+    GEMM_NEW(8, M, G, H, K, a, K, w, bias, c2, G * H);
+    if (memcmp(c, c2, (size_t)M * G * H * sizeof(float)))
+        printf("%-28s OUTPUTS DIFFER between old and new\n", name);
+    free(w), free(a), free(bias), free(c), free(c2);
 }
 
 void vexp_old(int64_t, const float *, float *);
@@ -259,12 +266,15 @@ int main(int argc, char **argv) {
             return 2;
         }
         long w = (long)H * H;
+        const int gemm_only = getenv("AB_GEMM_ONLY") && *getenv("AB_GEMM_ONLY");
         const int steps1 = (int)(2000000 / w > 20000 ? 20000 : (2000000 / w < 20 ? 20 : 2000000 / w));
-        run_lstm(H, 1, steps1, 0);
-        run_gru(H, 1, steps1, 0);
-        run_rnn(H, 1, steps1, 0);
+        if (!gemm_only) {
+            run_lstm(H, 1, steps1, 0);
+            run_gru(H, 1, steps1, 0);
+            run_rnn(H, 1, steps1, 0);
+        }
         if (H >= 128) {
-            for (int b = 0; b < nbatch; b++) {
+            for (int b = 0; b < nbatch && !gemm_only; b++) {
                 const long n = batch[b];
                 const int st = (int)(200000000 / (n * w) < 10 ? 10 : 200000000 / (n * w));
                 run_lstm(H, (int)n, st, 1);
