@@ -17,10 +17,11 @@
  * and c, and visits the units in reverse order every other step, as the
  * driver does). Usage: ab_kernels [H ...] (default 32 512 1024).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "simd/kernels.h"
@@ -60,8 +61,16 @@ static double now(void) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
+/* Buffers of 2 MiB and more as the library allocates them (src/status.h,
+ * rk_alloc_large): 2 MiB aligned, advised as transparent huge pages. */
 static float *rnd(size_t n) {
-    float *p = aligned_alloc(64, (n * 4 + 63) / 64 * 64);
+    float *p = NULL;
+    if (n * 4 >= ((size_t)2 << 20)) {
+        if (posix_memalign((void **)&p, (size_t)2 << 20, n * 4)) exit(1);
+        (void)madvise(p, n * 4, MADV_HUGEPAGE);
+    } else {
+        p = aligned_alloc(64, (n * 4 + 63) / 64 * 64);
+    }
     if (!p) exit(1);
     for (size_t i = 0; i < n; i++) p[i] = (float)((rand() % 2001) - 1000) * 1e-4f;
     return p;
