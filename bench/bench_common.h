@@ -387,7 +387,7 @@ struct RnnkitRun {
     RnnkitRun &operator=(const RnnkitRun &) = delete;
     ~RnnkitRun() {
         rnnkit_model_destroy(model);
-        std::free(ws);
+        rnnkit_buffer_free(ws);
     }
 
     // x: [T, N, I] sequence-major.
@@ -399,7 +399,13 @@ struct RnnkitRun {
             err = std::string("rnnkit_workspace_size: ") + rnnkit_last_error();
             return false;
         }
-        ws = std::aligned_alloc(64, (ws_bytes + 63) / 64 * 64 + 64);
+        // The library's allocator: huge pages for a large workspace, as a
+        // call's own workspace gets (include/rnnkit.h).
+        ws = rnnkit_buffer_alloc(ws_bytes);
+        if (!ws) {
+            err = std::string("rnnkit_buffer_alloc: ") + rnnkit_last_error();
+            return false;
+        }
         const int64_t D = net.dirs, H = net.hidden;
         y.resize((size_t)(T * N * D * H));
         hn.resize((size_t)(net.layers * D * N * H));

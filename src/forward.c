@@ -116,6 +116,14 @@ static int plan_forward(const rnnkit_model *m, int64_t T, int64_t N, int batch_m
     return 1;
 }
 
+void *rnnkit_buffer_alloc(size_t bytes) {
+    void *p = rk_alloc_large(bytes);
+    if (!p) rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "rnnkit_buffer_alloc: cannot allocate %zu bytes", bytes);
+    return p;
+}
+
+void rnnkit_buffer_free(void *buffer) { rk_free(buffer); }
+
 rnnkit_status rnnkit_workspace_size(const rnnkit_model *m, int64_t T, int64_t N, size_t *bytes) {
     rk_clear_error();
     if (!m || !bytes)

@@ -770,3 +770,59 @@ Test(api, threads_switch) {
     expect_status(rnnkit_set_num_threads(0), RNNKIT_STATUS_OK, "set_num_threads(0)");
     cr_expect(rnnkit_get_num_threads() >= 0);
 }
+
+/* rnnkit_buffer_alloc: 64-byte aligned; from 2 MiB up 2 MiB aligned on
+ * Linux (the huge-page path); the whole size writable; an impossible size
+ * gives NULL and a message; a workspace from it gives the same outputs as
+ * the call's own allocation. */
+Test(api, buffer_alloc) {
+    const size_t sizes[4] = {0, 100, (size_t)3 << 20, ((size_t)2 << 20) + 12};
+    for (int i = 0; i < 4; i++) {
+        unsigned char *p = rnnkit_buffer_alloc(sizes[i]);
+        cr_assert(p != NULL, "rnnkit_buffer_alloc(%zu): %s", sizes[i], rnnkit_last_error());
+        cr_expect((uintptr_t)p % 64 == 0, "rnnkit_buffer_alloc(%zu) = %p: not 64-byte aligned", sizes[i],
+                  (void *)p);
+#ifdef __linux__
+        if (sizes[i] >= ((size_t)2 << 20))
+            cr_expect((uintptr_t)p % ((size_t)2 << 20) == 0, "rnnkit_buffer_alloc(%zu) = %p: not 2 MiB aligned",
+                      sizes[i], (void *)p);
+#endif
+        memset(p, 0x5a, sizes[i]);
+        if (sizes[i]) cr_expect(p[sizes[i] - 1] == 0x5a);
+        rnnkit_buffer_free(p);
+    }
+    rnnkit_buffer_free(NULL);
+    const size_t huge[2] = {SIZE_MAX, (size_t)1 << 62};
+    for (int i = 0; i < 2; i++) {
+        cr_expect(rnnkit_buffer_alloc(huge[i]) == NULL, "rnnkit_buffer_alloc(%zu) succeeded", huge[i]);
+        expect_msg_has("rnnkit_buffer_alloc(huge)", "rnnkit_buffer_alloc");
+    }
+
+    /* A workspace of more than 2 MiB (T 200, batch 16, GRU H 64). */
+    tu_spec s = pt(RNNKIT_CELL_GRU, 8, 64, 1, 0);
+    tu_model tm;
+    tu_model_make(&s, &tm);
+    rnnkit_model *m = NULL;
+    cr_assert_eq(rnnkit_model_create(&tm.desc, tm.t, tm.n, &m), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    const int64_t T = 200, N = 16;
+    size_t wsb = 0;
+    cr_assert_eq(rnnkit_workspace_size(m, T, N, &wsb), RNNKIT_STATUS_OK);
+    cr_assert(wsb >= ((size_t)2 << 20), "workspace of %zu bytes: the test wants >= 2 MiB", wsb);
+    float *x = tu_alloc_f(tu_x_len(&tm, T, N)), *y0 = tu_alloc_f(tu_y_len(&tm, T, N)),
+          *y1 = tu_alloc_f(tu_y_len(&tm, T, N));
+    tu_rng r = {7};
+    tu_fill(&r, x, tu_x_len(&tm, T, N), 1.0f);
+    rnnkit_forward_args a = {0};
+    a.seq_len = T, a.batch = N, a.x = x, a.y = y0, a.num_threads = 1;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    void *ws = rnnkit_buffer_alloc(wsb);
+    cr_assert(ws != NULL);
+    memset(ws, 0xff, wsb); /* NaN patterns: the call must not read them */
+    a.y = y1, a.workspace = ws, a.workspace_size = wsb;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    cr_expect_eq(tu_compare_exact("buffer_alloc workspace", "y", y0, y1, tu_y_len(&tm, T, N)), 0);
+    rnnkit_buffer_free(ws);
+    free(x), free(y0), free(y1);
+    rnnkit_model_destroy(m);
+    tu_model_free(&tm);
+}

@@ -1384,7 +1384,7 @@ static rnnkit_status time_forward(const rnnkit_model *m, const rk_prof_shape *s,
     size_t nh = LD * N * (size_t)info.output_size, nc = LD * N * (size_t)info.hidden_size;
     enum { MAX_SAMPLES = 4096 };
     float *x = alloc_floats(nx), *y = alloc_floats(ny), *hn = alloc_floats(nh), *cn = alloc_floats(nc);
-    void *work = ws ? aligned_alloc(64, (ws + 63) / 64 * 64) : NULL;
+    void *work = ws ? rnnkit_buffer_alloc(ws) : NULL;
     double *samples = malloc(MAX_SAMPLES * sizeof *samples);
     st = RNNKIT_STATUS_OUT_OF_MEMORY;
     if (!x || !y || !hn || !cn || (ws && !work) || !samples) goto done;
@@ -1424,7 +1424,7 @@ done:
     free(y);
     free(hn);
     free(cn);
-    free(work);
+    rnnkit_buffer_free(work);
     free(samples);
     return st;
 }
