@@ -21,6 +21,9 @@
 // path does.)
 #include "bench_common.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -148,6 +151,45 @@ void set_counters(benchmark::State &st, const rkb::LoopTimer &timer, const Probl
 }
 
 // ------------------------------------------------------------------ rnnkit
+// The thread bar (rnnkit on c.threads threads against 1) from paired
+// runs: after the timed loop (outside Google Benchmark's timing), rounds of
+// a block of forward calls on 1 thread and a block on c.threads threads;
+// each block's first call warms the caches for its thread layout (a single
+// 1-thread call between 2-thread calls evicted the 2-thread slices from
+// the first core's L2: GRU H 256, batch 8 measured 1.29 against 1.5-1.9
+// from whole rows) and is not timed. The counter "speedup_paired" is the
+// median over the rounds of t(1 thread) / t(this) of the next two calls of
+// each block. The two blocks of a ratio run back to back, so the drift of a
+// shared host, which moved the ratio of two rows timed minutes apart by
+// 10-30 % (session 19), cancels. Rounds: at least 3 and until ~0.5 s have
+// passed, at most 15. The two runs' outputs are compared bit for bit (the
+// library's results do not depend on the thread count): "paired_equal" is
+// 1 if they were equal.
+void paired_speedup(benchmark::State &st, const Problem &p, rkb::RnnkitRun &run, const std::string &isa) {
+    rkb::RnnkitRun one;
+    if (!one.init(p.net, isa.c_str(), p.c.T, p.c.N, p.x.data(), 1) || !one.run() || !run.run()) return;
+    st.counters["paired_equal"] =
+        std::memcmp(one.y.data(), run.y.data(), one.y.size() * sizeof(float)) == 0 ? 1.0 : 0.0;
+    std::vector<double> ratio;
+    const auto start = std::chrono::steady_clock::now();
+    for (int r = 0; r < 15; r++) {
+        double t[2];
+        for (int v = 0; v < 2; v++) {
+            // Alternate which of the two goes first.
+            rkb::RnnkitRun &x = (v ^ (r & 1)) ? run : one;
+            if (!x.run()) return;
+            const auto t0 = std::chrono::steady_clock::now();
+            if (!x.run() || !x.run()) return;
+            t[&x == &run] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
+        ratio.push_back(t[0] / t[1]);
+        if (r >= 2 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > 0.5)
+            break;
+    }
+    std::sort(ratio.begin(), ratio.end());
+    st.counters["speedup_paired"] = ratio[ratio.size() / 2];
+}
+
 void bm_rnnkit(benchmark::State &st, Config c, std::string isa) {
     if (!rnnkit_isa_supported(isa.c_str())) {
         st.SkipWithError(("CPU or build lacks ISA " + isa).c_str());
@@ -169,6 +211,7 @@ void bm_rnnkit(benchmark::State &st, Config c, std::string isa) {
         benchmark::ClobberMemory();
     }
     set_counters(st, timer, p);
+    if (c.threads > 1 && !st.error_occurred()) paired_speedup(st, p, run, isa);
 }
 
 // ------------------------------------------------------------------ oneDNN

@@ -91,7 +91,7 @@ for b in doc.get("benchmarks", []):
     if eng not in engines:
         engines.append(eng)
     first[eng] = min(first.get(eng, fam), fam)
-    e = rows[cfg].setdefault(eng, {"us": [], "gf": [], "err": ""})
+    e = rows[cfg].setdefault(eng, {"us": [], "gf": [], "sp": [], "neq": 0, "err": ""})
     if b.get("error_occurred"):
         e["err"] = b.get("error_message", "error")
         continue
@@ -100,6 +100,10 @@ for b in doc.get("benchmarks", []):
         e["us"].append(us)
     if b.get("GFLOP/s") is not None:
         e["gf"].append(b["GFLOP/s"])
+    if b.get("speedup_paired") is not None:
+        e["sp"].append(b["speedup_paired"])
+    if b.get("paired_equal") == 0:
+        e["neq"] += 1
 
 # Registration order (random interleaving shuffles the run order).
 order = [cfg for _, cfg in sorted(set(order))]
@@ -212,9 +216,16 @@ for cfg in order:
     pct = lambda t: "%.0f %%" % (100.0 * bnd[0] / t) if bnd and t else "-"
     # Thread scaling: the same configuration's rnnkit time on 1 thread over
     # this row's (rows of more than one thread whose 1-thread row ran).
+    # Preferably the paired measurement of bench_compare (speedup_paired:
+    # 1-thread and this row's calls alternated back to back), marked "p";
+    # else the ratio of the two rows' medians, timed at different moments.
     one_thr = re.sub(r"/thr:\d+", "/thr:1", cfg)
     scale = "-"
-    if one_thr != cfg and one_thr in rows:
+    if best_e and r[best_e]["sp"]:
+        scale = "%.2f p" % med(r[best_e]["sp"])
+        if r[best_e]["neq"]:
+            scale += " (outputs differ!)"
+    elif one_thr != cfg and one_thr in rows:
         scale = fmt_ratio(best_rnnkit(rows[one_thr])[0], best)
     line = [cfg.replace("|", "/")] + [cell(r.get(e)) for e in engines] + [
         "%.1f" % best_gf if best_gf is not None else "-",
@@ -234,8 +245,10 @@ else:
     print("rnnkit time (machine limits measured by `rnnkit prof`); limit: the level the")
     print("recurrent weights stream from (L1, L2, L3, DRAM) or FMA. % of bound: bound")
     print("time / engine time (100 % = at the machine's limit).")
-print("rnnkit 1 thread / this: the same configuration's rnnkit time on 1 thread over")
-print("this row's (its speed-up from the threads), where both ran.")
+print("rnnkit 1 thread / this: rnnkit's speed-up from the threads. \"p\": paired, the median")
+print("over rounds of 1-thread and this row's forward calls made back to back (drift")
+print("cancels; outputs compared bit for bit); otherwise the 1-thread row's median over")
+print("this row's, two rows timed at different moments.")
 EOF
 mv "$out.tmp" "$out"
 cat "$out"

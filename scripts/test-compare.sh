@@ -73,7 +73,26 @@ cat >"$TMP/bench.json" <<'EOF'
      "run_type": "iteration", "family_index": 2, "us/step": 0.1, "GFLOP/s": 2.0},
     {"name": "compare/rnn_tanh/I:32/H:32/N:4/T:20/thr:1/engine:rnnkit-scalar/real_time",
      "run_name": "compare/rnn_tanh/I:32/H:32/N:4/T:20/thr:1/engine:rnnkit-scalar/real_time",
-     "run_type": "iteration", "family_index": 3, "us/step": 0.18, "GFLOP/s": 1.0}
+     "run_type": "iteration", "family_index": 3, "us/step": 0.18, "GFLOP/s": 1.0},
+    {"name": "compare/lstm/I:16/H:16/N:2/T:5/thr:2/engine:rnnkit-scalar/real_time",
+     "run_name": "compare/lstm/I:16/H:16/N:2/T:5/thr:2/engine:rnnkit-scalar/real_time",
+     "run_type": "iteration", "family_index": 4, "us/step": 0.5, "GFLOP/s": 1.0,
+     "speedup_paired": 1.5, "paired_equal": 1},
+    {"name": "compare/lstm/I:16/H:16/N:2/T:5/thr:2/engine:rnnkit-scalar/real_time",
+     "run_name": "compare/lstm/I:16/H:16/N:2/T:5/thr:2/engine:rnnkit-scalar/real_time",
+     "run_type": "iteration", "family_index": 4, "us/step": 0.5, "GFLOP/s": 1.0,
+     "speedup_paired": 1.9, "paired_equal": 1},
+    {"name": "compare/lstm/I:16/H:16/N:2/T:5/thr:2/engine:rnnkit-scalar/real_time",
+     "run_name": "compare/lstm/I:16/H:16/N:2/T:5/thr:2/engine:rnnkit-scalar/real_time",
+     "run_type": "iteration", "family_index": 4, "us/step": 0.5, "GFLOP/s": 1.0,
+     "speedup_paired": 1.7, "paired_equal": 1},
+    {"name": "compare/lstm/I:16/H:16/N:2/T:5/thr:1/engine:rnnkit-scalar/real_time",
+     "run_name": "compare/lstm/I:16/H:16/N:2/T:5/thr:1/engine:rnnkit-scalar/real_time",
+     "run_type": "iteration", "family_index": 5, "us/step": 0.6, "GFLOP/s": 1.0},
+    {"name": "compare/gru_lbr1/I:8/H:8/N:1/T:4/thr:2/engine:rnnkit-scalar/real_time",
+     "run_name": "compare/gru_lbr1/I:8/H:8/N:1/T:4/thr:2/engine:rnnkit-scalar/real_time",
+     "run_type": "iteration", "family_index": 6, "us/step": 0.5, "GFLOP/s": 1.0,
+     "speedup_paired": 1.1, "paired_equal": 0}
   ]
 }
 EOF
@@ -88,6 +107,11 @@ want() { # row-prefix expected-cells
 want "gru_lbr0/I:64/H:64/N:1/T:10/L:1/D:2/thr:1" "| 2.00 | 4.00 | 1.0 | 2.00 | - | 1.47 | L2 | 74 % | 37 % | - |"
 want "rnn_tanh/I:32/H:32/N:4/T:20/thr:2" "| 0.10 | - | 2.0 | - | - | 0.08 | FMA | 82 % | - | 1.80 |"
 want "rnn_tanh/I:32/H:32/N:4/T:20/thr:1" "| 0.18 | - | 1.0 | - | - | 0.16 | FMA | 91 % | - | - |"
+# The paired speed-up (bench_compare's speedup_paired, median of the
+# repetitions 1.5, 1.9, 1.7) wins over the rows' ratio (0.6 / 0.5 = 1.20);
+# a repetition whose 1- and 2-thread outputs differed is flagged.
+want "lstm/I:16/H:16/N:2/T:5/thr:2" "| 1.70 p |"
+want "gru_lbr1/I:8/H:8/N:1/T:4/thr:2" "| 1.10 p (outputs differ!) |"
 
 # 3. Without the tool: the same table, bounds '-', and a note saying why.
 FROM_JSON="$TMP/bench.json" RNNKIT_BIN="$TMP/no-such-rnnkit" "$ROOT/scripts/compare.sh" "$TMP/out2.md" \
@@ -96,4 +120,4 @@ grep -qF "| 2.00 | 4.00 | 1.0 | 2.00 | - | - | - | - | - | - |" "$TMP/out2.md" |
 grep -q "no-such-rnnkit not found" "$TMP/out2.md" || fail "no-tool note missing: $(cat "$TMP/out2.md")"
 grep -qF "| 0.10 | - | 2.0 | - | - | - | - | - | - | 1.80 |" "$TMP/out2.md" ||
     fail "no-tool 2-thread row: $(cat "$TMP/out2.md")"
-echo "compare.sh: ratios, bounds (L2, FMA) and the thread speed-up as worked out by hand; no tool -> no bounds, with a note"
+echo "compare.sh: ratios, bounds (L2, FMA), the thread speed-up (rows' ratio, paired) as worked out by hand; no tool -> no bounds, with a note"
