@@ -152,6 +152,12 @@ static double fork_us(void) {
     return w && (w[0] == 'p' || w[0] == 'P') ? FORK_PASSIVE_US : FORK_US;
 }
 
+/* The start of a team that runs the two directions at once (rk_plan_make). */
+static double at_once_start_us(void) {
+    const char *w = getenv("OMP_WAIT_POLICY");
+    return w && (w[0] == 'p' || w[0] == 'P') ? 2.0 * FORK_PASSIVE_US : FORK_US;
+}
+
 /* A team that has slept: libgomp's idle threads spin a few ms after a
  * region (measured here: an empty 2-thread region after a 5 ms gap 5.8
  * us, after 10 ms 65 us, after 20 ms 130 us, medians of 15), then sleep,
@@ -289,8 +295,20 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
         (void)plan_dir(m, T, N, threads, 0.0, 0, fork_us(), &in_turn);
         /* At once must beat both directions in turn on one thread by
          * more than the team's start (tiny models stay on one thread),
-         * and be no slower than in turn on all threads. */
-        p.par_dirs = forced || (at_once + fork_us() < 2.0 * one && at_once <= 2.0 * in_turn);
+         * and be no slower than in turn on all threads. With passive
+         * OpenMP threads the start counts twice here: the woken thread
+         * runs a whole direction alone from a cold, just-woken core, and
+         * nothing (no per-step barrier) keeps it warm. Measured, ab_plan,
+         * OMP_WAIT_POLICY=passive, GRU H 64 bidirectional, batch 1, I 24,
+         * T 63 (~58 us per direction), medians of 21 in one process, us
+         * per step, one thread / at once: 1.48 / 1.55, 2.01 / 2.42, 1.87
+         * / 2.17, 1.84 / 2.02; bench_compare's paired speed-up 0.77. An
+         * empty passive 2-thread region alone takes 15-21 us back to
+         * back, 52 after 1 ms idle (/tmp harness). The LSTM H 64 model
+         * (~85 us per direction) still runs at once: 2.13 / 2.87 and
+         * 2.84 / 2.44 in two runs, 1.93 / 2.74 in the grid. */
+        const double start = at_once_start_us();
+        p.par_dirs = forced || (at_once + start < 2.0 * one && at_once <= 2.0 * in_turn);
     }
     p.group = p.par_dirs ? threads / 2 : threads;
     if (p.group < 1) p.group = 1;
