@@ -92,6 +92,14 @@ void *rk_alloc_large(size_t bytes) {
     return rk_alloc(bytes);
 }
 
+void *rk_calloc_large(size_t count, size_t size) {
+    size_t bytes;
+    if (rk_mul_overflow(count, size, &bytes)) return NULL;
+    void *p = rk_alloc_large(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
 void *rk_calloc(size_t count, size_t size) {
     size_t bytes;
     if (rk_mul_overflow(count, size, &bytes)) return NULL;

@@ -33,6 +33,7 @@ void *rk_calloc(size_t count, size_t size);
 #define RK_HUGE_MIN_BYTES ((size_t)2 << 20)
 #define RK_HUGE_ALIGN ((size_t)2 << 20)
 void *rk_alloc_large(size_t bytes);
+void *rk_calloc_large(size_t count, size_t size);
 void rk_free(void *p);
 
 #endif

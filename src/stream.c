@@ -61,7 +61,7 @@ rnnkit_status rnnkit_stream_create(const rnnkit_model *m, int64_t batch, rnnkit_
     size_t total = wsf + L * N * P + L * N * H + 2 * (size_t)RK_STREAM_CHUNK * N * P + 64;
     rnnkit_stream *s = rk_calloc(1, sizeof *s);
     if (!s) return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "rnnkit_stream_create: out of memory");
-    s->mem = rk_calloc(total, sizeof(float));
+    s->mem = rk_calloc_large(total, sizeof(float));
     if (!s->mem) {
         rk_free(s);
         return rk_error(RNNKIT_STATUS_OUT_OF_MEMORY, "rnnkit_stream_create: out of memory");
