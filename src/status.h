@@ -27,9 +27,11 @@ void *rk_calloc(size_t count, size_t size);
  * packed weights, a forward call's workspace): from RK_HUGE_MIN_BYTES up,
  * on Linux, aligned to RK_HUGE_ALIGN (2 MiB) and advised as transparent
  * huge pages (madvise MADV_HUGEPAGE, which acts where THP is "always" or
- * "madvise", the common default). A 4 KiB page per 4 KiB of weights took
- * a TLB miss, a two-level page walk in a VM, every 1024 floats of a
- * stream; see the measurements at its caller. Free with rk_free. */
+ * "madvise", the common default). With 4 KiB pages the second-level TLB
+ * covers 8 MiB, and the rows the kernels stride through (the gemm's C,
+ * the steps' xp) and multi-MiB weights miss it; in a VM a miss is a
+ * two-level page walk (bench/results-2026-11-28-s20.md). Free with
+ * rk_free. */
 #define RK_HUGE_MIN_BYTES ((size_t)2 << 20)
 #define RK_HUGE_ALIGN ((size_t)2 << 20)
 void *rk_alloc_large(size_t bytes);
