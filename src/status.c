@@ -92,20 +92,17 @@ void *rk_alloc_large(size_t bytes) {
     return rk_alloc(bytes);
 }
 
-void *rk_calloc_large(size_t count, size_t size) {
+/* count * size zeroed bytes from alloc; NULL on overflow or failure. */
+static void *rk_calloc_by(void *(*alloc)(size_t), size_t count, size_t size) {
     size_t bytes;
     if (rk_mul_overflow(count, size, &bytes)) return NULL;
-    void *p = rk_alloc_large(bytes);
+    void *p = alloc(bytes);
     if (p) memset(p, 0, bytes);
     return p;
 }
 
-void *rk_calloc(size_t count, size_t size) {
-    size_t bytes;
-    if (rk_mul_overflow(count, size, &bytes)) return NULL;
-    void *p = rk_alloc(bytes);
-    if (p) memset(p, 0, bytes);
-    return p;
-}
+void *rk_calloc_large(size_t count, size_t size) { return rk_calloc_by(rk_alloc_large, count, size); }
+
+void *rk_calloc(size_t count, size_t size) { return rk_calloc_by(rk_alloc, count, size); }
 
 void rk_free(void *p) { free(p); }
