@@ -147,16 +147,14 @@ static double bw_for(double each, double total, int cores) {
     return bw < all ? bw : all;
 }
 
-static double fork_us(void) {
+/* OMP_WAIT_POLICY's first letter, lower case ('a' active, 'p' passive),
+ * or 0 where it is unset. */
+static int wait_policy(void) {
     const char *w = getenv("OMP_WAIT_POLICY");
-    return w && (w[0] == 'p' || w[0] == 'P') ? FORK_PASSIVE_US : FORK_US;
+    return w && (w[0] == 'p' || w[0] == 'P') ? 'p' : (w && (w[0] == 'a' || w[0] == 'A') ? 'a' : 0);
 }
 
-/* The start of a team that runs the two directions at once (rk_plan_make). */
-static double at_once_start_us(void) {
-    const char *w = getenv("OMP_WAIT_POLICY");
-    return w && (w[0] == 'p' || w[0] == 'P') ? 2.0 * FORK_PASSIVE_US : FORK_US;
-}
+static double fork_us(void) { return wait_policy() == 'p' ? FORK_PASSIVE_US : FORK_US; }
 
 /* A team that has slept: libgomp's idle threads spin a few ms after a
  * region (measured here: an empty 2-thread region after a 5 ms gap 5.8
@@ -170,8 +168,7 @@ static double at_once_start_us(void) {
 #define FORK_ASLEEP_US 1000.0
 
 double rk_plan_fork_us(double idle_us) {
-    const char *w = getenv("OMP_WAIT_POLICY");
-    if (w && (w[0] == 'a' || w[0] == 'A')) return FORK_US;
+    if (wait_policy() == 'a') return FORK_US;
     if (idle_us > RK_PLAN_SPIN_US) return FORK_ASLEEP_US;
     return fork_us();
 }
@@ -289,10 +286,12 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
     } else if (m->num_dirs == 2 && threads >= 2) {
         const double W = weight_bytes(m);
         const int half = threads / 2;
+        const int passive = wait_policy() == 'p';
+        const double fork = passive ? FORK_PASSIVE_US : FORK_US;
         double one, at_once, in_turn;
-        (void)plan_dir(m, T, N, 1, 0.0, 0, fork_us(), &one);
-        (void)plan_dir(m, T, N, half, W, threads - half, fork_us(), &at_once);
-        (void)plan_dir(m, T, N, threads, 0.0, 0, fork_us(), &in_turn);
+        (void)plan_dir(m, T, N, 1, 0.0, 0, fork, &one);
+        (void)plan_dir(m, T, N, half, W, threads - half, fork, &at_once);
+        (void)plan_dir(m, T, N, threads, 0.0, 0, fork, &in_turn);
         /* At once must beat both directions in turn on one thread by
          * more than the team's start (tiny models stay on one thread),
          * and be no slower than in turn on all threads. With passive
@@ -307,7 +306,7 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
          * back, 52 after 1 ms idle (/tmp harness). The LSTM H 64 model
          * (~85 us per direction) still runs at once: 2.13 / 2.87 and
          * 2.84 / 2.44 in two runs, 1.93 / 2.74 in the grid. */
-        const double start = at_once_start_us();
+        const double start = passive ? 2.0 * fork : fork;
         p.par_dirs = forced || (at_once + start < 2.0 * one && at_once <= 2.0 * in_turn);
     }
     p.group = p.par_dirs ? threads / 2 : threads;
