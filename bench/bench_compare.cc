@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -150,44 +151,65 @@ void set_counters(benchmark::State &st, const rkb::LoopTimer &timer, const Probl
     r.rate("GFLOP/s", rkb::net_flops(p.net, p.c.T, p.c.N) * 1e-9);
 }
 
+// ------------------------------------------------------------------ pairing
+// The median over rounds of t(a) / t(b) for two engines' forward calls made
+// back to back, outside Google Benchmark's timing: each round runs a block
+// of a's calls and a block of b's (which goes first alternates); a block's
+// first call warms the caches for that engine's layout (a single 1-thread
+// call between 2-thread calls evicted the 2-thread slices from the first
+// core's L2: GRU H 256, batch 8 measured 1.29 against 1.5-1.9 from whole
+// rows) and is not timed, the next k are (k >= 2, so that a timed block
+// lasts ~2 ms: short calls, such as the speech models' 20-100 us, are not
+// timed one interrupt at a time). The two blocks of a ratio run back to
+// back, so the drift of a shared host, which moved the ratio of two rows
+// timed minutes apart by 10-30 % (session 19) and oneDNN's own time by up
+// to 40 % between runs (session 20), cancels. Rounds: until ~0.5 s have
+// passed, at least 3 (5 when a round is short), at most 101. Returns 0 if
+// a call failed.
+template <class A, class B> double paired_ratio(A &&a, B &&b) {
+    using clk = std::chrono::steady_clock;
+    auto secs = [](clk::time_point t0) { return std::chrono::duration<double>(clk::now() - t0).count(); };
+    // Calls per timed block, from one warm call of each.
+    double longest = 0;
+    for (int which = 0; which < 2; which++) {
+        if (!(which ? b() : a())) return 0;
+        const auto t0 = clk::now();
+        if (!(which ? b() : a())) return 0;
+        longest = std::max(longest, secs(t0));
+    }
+    const int k = (int)std::min(64.0, std::max(2.0, std::ceil(2e-3 / std::max(longest, 1e-9))));
+    std::vector<double> ratio;
+    const auto start = clk::now();
+    for (int r = 0; r < 101; r++) {
+        double t[2];
+        for (int v = 0; v < 2; v++) {
+            const int which = v ^ (r & 1); // 0: a, 1: b
+            if (!(which ? b() : a())) return 0;
+            const auto t0 = clk::now();
+            for (int i = 0; i < k; i++)
+                if (!(which ? b() : a())) return 0;
+            t[which] = secs(t0);
+        }
+        ratio.push_back(t[0] / t[1]);
+        const double el = secs(start);
+        if (r >= 2 && el > 0.5 && (r >= 4 || el > 0.2 * (r + 1))) break;
+    }
+    std::sort(ratio.begin(), ratio.end());
+    return ratio[ratio.size() / 2];
+}
+
 // ------------------------------------------------------------------ rnnkit
-// The thread bar (rnnkit on c.threads threads against 1) from paired
-// runs: after the timed loop (outside Google Benchmark's timing), rounds of
-// a block of forward calls on 1 thread and a block on c.threads threads;
-// each block's first call warms the caches for its thread layout (a single
-// 1-thread call between 2-thread calls evicted the 2-thread slices from
-// the first core's L2: GRU H 256, batch 8 measured 1.29 against 1.5-1.9
-// from whole rows) and is not timed. The counter "speedup_paired" is the
-// median over the rounds of t(1 thread) / t(this) of the next two calls of
-// each block. The two blocks of a ratio run back to back, so the drift of a
-// shared host, which moved the ratio of two rows timed minutes apart by
-// 10-30 % (session 19), cancels. Rounds: at least 3 and until ~0.5 s have
-// passed, at most 15. The two runs' outputs are compared bit for bit (the
-// library's results do not depend on the thread count): "paired_equal" is
-// 1 if they were equal.
+// The thread bar (rnnkit on c.threads threads against 1), paired
+// (paired_ratio): "speedup_paired" = median t(1 thread) / t(this). The two
+// runs' outputs are compared bit for bit (the library's results do not
+// depend on the thread count): "paired_equal" is 1 if they were equal.
 void paired_speedup(benchmark::State &st, const Problem &p, rkb::RnnkitRun &run, const std::string &isa) {
     rkb::RnnkitRun one;
     if (!one.init(p.net, isa.c_str(), p.c.T, p.c.N, p.x.data(), 1) || !one.run() || !run.run()) return;
     st.counters["paired_equal"] =
         std::memcmp(one.y.data(), run.y.data(), one.y.size() * sizeof(float)) == 0 ? 1.0 : 0.0;
-    std::vector<double> ratio;
-    const auto start = std::chrono::steady_clock::now();
-    for (int r = 0; r < 15; r++) {
-        double t[2];
-        for (int v = 0; v < 2; v++) {
-            // Alternate which of the two goes first.
-            rkb::RnnkitRun &x = (v ^ (r & 1)) ? run : one;
-            if (!x.run()) return;
-            const auto t0 = std::chrono::steady_clock::now();
-            if (!x.run() || !x.run()) return;
-            t[&x == &run] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        }
-        ratio.push_back(t[0] / t[1]);
-        if (r >= 2 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > 0.5)
-            break;
-    }
-    std::sort(ratio.begin(), ratio.end());
-    st.counters["speedup_paired"] = ratio[ratio.size() / 2];
+    const double r = paired_ratio([&] { return one.run(); }, [&] { return run.run(); });
+    if (r > 0) st.counters["speedup_paired"] = r;
 }
 
 void bm_rnnkit(benchmark::State &st, Config c, std::string isa) {
@@ -375,6 +397,21 @@ void bm_onednn(benchmark::State &st, Config c) {
         benchmark::ClobberMemory();
     }
     set_counters(st, timer, p);
+    // The bar's ratio, paired (paired_ratio): "ratio_paired" = median
+    // t(oneDNN) / t(rnnkit), rnnkit with the ISA the library picks
+    // (context rnnkit_isa_auto) on the same thread count, inputs and
+    // weights (its output is checked on its own row, rnnkit-<that ISA>).
+    rkb::RnnkitRun rk;
+    if (rk.init(p.net, "auto", c.T, c.N, p.x.data(), c.threads) && rk.run()) {
+        const double r = paired_ratio(
+            [&] {
+                omp_set_num_threads(c.threads);
+                d.run();
+                return true;
+            },
+            [&] { return rk.run(); });
+        if (r > 0) st.counters["ratio_paired"] = r;
+    }
 #else
     (void)c;
     st.SkipWithError("oneDNN not found at configure time");

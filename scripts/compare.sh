@@ -91,7 +91,7 @@ for b in doc.get("benchmarks", []):
     if eng not in engines:
         engines.append(eng)
     first[eng] = min(first.get(eng, fam), fam)
-    e = rows[cfg].setdefault(eng, {"us": [], "gf": [], "sp": [], "neq": 0, "err": ""})
+    e = rows[cfg].setdefault(eng, {"us": [], "gf": [], "sp": [], "rp": [], "neq": 0, "err": ""})
     if b.get("error_occurred"):
         e["err"] = b.get("error_message", "error")
         continue
@@ -102,6 +102,8 @@ for b in doc.get("benchmarks", []):
         e["gf"].append(b["GFLOP/s"])
     if b.get("speedup_paired") is not None:
         e["sp"].append(b["speedup_paired"])
+    if b.get("ratio_paired") is not None:
+        e["rp"].append(b["ratio_paired"])
     if b.get("paired_equal") == 0:
         e["neq"] += 1
 
@@ -227,9 +229,17 @@ for cfg in order:
             scale += " (outputs differ!)"
     elif one_thr != cfg and one_thr in rows:
         scale = fmt_ratio(best_rnnkit(rows[one_thr])[0], best)
+    # oneDNN over rnnkit: preferably bench_compare's paired measurement
+    # (ratio_paired: oneDNN's and rnnkit's calls alternated back to back,
+    # rnnkit with the ISA the library picks), marked "p"; else the ratio
+    # of the two rows' medians.
+    if "onednn" in r and r["onednn"]["rp"]:
+        vs_one = "%.2f p" % med(r["onednn"]["rp"])
+    else:
+        vs_one = fmt_ratio(one, best)
     line = [cfg.replace("|", "/")] + [cell(r.get(e)) for e in engines] + [
         "%.1f" % best_gf if best_gf is not None else "-",
-        fmt_ratio(one, best), fmt_ratio(blas, best),
+        vs_one, fmt_ratio(blas, best),
         ("%.1f" % bnd[0] if bnd[0] >= 10 else "%.2f" % bnd[0]) if bnd else "-",
         bnd[1] if bnd else "-", pct(best), pct(one), scale]
     print("| " + " | ".join(line) + " |")
@@ -245,6 +255,9 @@ else:
     print("rnnkit time (machine limits measured by `rnnkit prof`); limit: the level the")
     print("recurrent weights stream from (L1, L2, L3, DRAM) or FMA. % of bound: bound")
     print("time / engine time (100 % = at the machine's limit).")
+print("oneDNN / rnnkit: \"p\": paired, the median over rounds of oneDNN's and rnnkit's forward")
+print("calls made back to back (rnnkit with the ISA the library picks, rnnkit_isa_auto);")
+print("otherwise oneDNN's median over the fastest rnnkit row's.")
 print("rnnkit 1 thread / this: rnnkit's speed-up from the threads. \"p\": paired, the median")
 print("over rounds of 1-thread and this row's forward calls made back to back (drift")
 print("cancels; outputs compared bit for bit); otherwise the 1-thread row's median over")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests scripts/compare.sh's table on a fixed bench_compare JSON (FROM_JSON,
-# nothing is timed): the ratio column, the thread speed-up column and the
+# nothing is timed): the ratio column (rows' medians, paired), the thread
+# speed-up column and the
 # bound columns, whose values
 # come from `rnnkit prof --bounds` with a machine-limits cache rewritten
 # to round numbers, so that each expected figure is worked out by hand
@@ -68,6 +69,18 @@ cat >"$TMP/bench.json" <<'EOF'
     {"name": "compare/gru_lbr0/I:64/H:64/N:1/T:10/L:1/D:2/thr:1/engine:onednn/real_time",
      "run_name": "compare/gru_lbr0/I:64/H:64/N:1/T:10/L:1/D:2/thr:1/engine:onednn/real_time",
      "run_type": "iteration", "family_index": 1, "us/step": 4.0, "GFLOP/s": 0.5},
+    {"name": "compare/lstm/I:16/H:16/N:2/T:5/thr:1/engine:onednn/real_time",
+     "run_name": "compare/lstm/I:16/H:16/N:2/T:5/thr:1/engine:onednn/real_time",
+     "run_type": "iteration", "family_index": 7, "us/step": 1.2, "GFLOP/s": 0.5,
+     "ratio_paired": 2.5},
+    {"name": "compare/lstm/I:16/H:16/N:2/T:5/thr:1/engine:onednn/real_time",
+     "run_name": "compare/lstm/I:16/H:16/N:2/T:5/thr:1/engine:onednn/real_time",
+     "run_type": "iteration", "family_index": 7, "us/step": 1.2, "GFLOP/s": 0.5,
+     "ratio_paired": 2.1},
+    {"name": "compare/lstm/I:16/H:16/N:2/T:5/thr:1/engine:onednn/real_time",
+     "run_name": "compare/lstm/I:16/H:16/N:2/T:5/thr:1/engine:onednn/real_time",
+     "run_type": "iteration", "family_index": 7, "us/step": 1.2, "GFLOP/s": 0.5,
+     "ratio_paired": 2.3},
     {"name": "compare/rnn_tanh/I:32/H:32/N:4/T:20/thr:2/engine:rnnkit-scalar/real_time",
      "run_name": "compare/rnn_tanh/I:32/H:32/N:4/T:20/thr:2/engine:rnnkit-scalar/real_time",
      "run_type": "iteration", "family_index": 2, "us/step": 0.1, "GFLOP/s": 2.0},
@@ -112,6 +125,10 @@ want "rnn_tanh/I:32/H:32/N:4/T:20/thr:1" "| 0.18 | - | 1.0 | - | - | 0.16 | FMA 
 # a repetition whose 1- and 2-thread outputs differed is flagged.
 want "lstm/I:16/H:16/N:2/T:5/thr:2" "| 1.70 p |"
 want "gru_lbr1/I:8/H:8/N:1/T:4/thr:2" "| 1.10 p (outputs differ!) |"
+# oneDNN over rnnkit: the paired ratio (ratio_paired, median of 2.5, 2.1,
+# 2.3) wins over the rows' ratio (1.2 / 0.6 = 2.00); without it (the
+# gru_lbr0 row above) the rows' ratio.
+want "lstm/I:16/H:16/N:2/T:5/thr:1" "| 0.60 | 1.20 | 1.0 | 2.30 p |"
 
 # 3. Without the tool: the same table, bounds '-', and a note saying why.
 FROM_JSON="$TMP/bench.json" RNNKIT_BIN="$TMP/no-such-rnnkit" "$ROOT/scripts/compare.sh" "$TMP/out2.md" \
@@ -120,4 +137,4 @@ grep -qF "| 2.00 | 4.00 | 1.0 | 2.00 | - | - | - | - | - | - |" "$TMP/out2.md" |
 grep -q "no-such-rnnkit not found" "$TMP/out2.md" || fail "no-tool note missing: $(cat "$TMP/out2.md")"
 grep -qF "| 0.10 | - | 2.0 | - | - | - | - | - | - | 1.80 |" "$TMP/out2.md" ||
     fail "no-tool 2-thread row: $(cat "$TMP/out2.md")"
-echo "compare.sh: ratios, bounds (L2, FMA), the thread speed-up (rows' ratio, paired) as worked out by hand; no tool -> no bounds, with a note"
+echo "compare.sh: ratios (rows', paired), bounds (L2, FMA), the thread speed-up (rows' ratio, paired) as worked out by hand; no tool -> no bounds, with a note"
