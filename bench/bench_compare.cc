@@ -144,47 +144,45 @@ bool check(benchmark::State &st, const Problem &p, const Outputs &o) {
     return false;
 }
 
-void set_counters(benchmark::State &st, const rkb::LoopTimer &timer, const Problem &p) {
+// Sets the row's counters; returns its seconds per call (0 if none ran).
+double set_counters(benchmark::State &st, const rkb::LoopTimer &timer, const Problem &p) {
     rkb::Rates r(st, timer);
     r.us_per("us/step", (double)p.c.T);
     r.rate("cells/s", (double)(p.c.T * p.c.N));
     r.rate("GFLOP/s", rkb::net_flops(p.net, p.c.T, p.c.N) * 1e-9);
+    return r.ok() ? r.seconds / r.iters : 0.0;
 }
 
 // ------------------------------------------------------------------ pairing
 // The median over rounds of t(a) / t(b) for two engines' forward calls made
 // back to back, outside Google Benchmark's timing: each round runs a block
-// of a's calls and a block of b's (which goes first alternates); a block's
+// of a's calls and a block of b's (which goes first alternates). A block's
 // first call warms the caches for that engine's layout (a single 1-thread
 // call between 2-thread calls evicted the 2-thread slices from the first
 // core's L2: GRU H 256, batch 8 measured 1.29 against 1.5-1.9 from whole
-// rows) and is not timed, the next k are (k >= 2, so that a timed block
-// lasts ~2 ms: short calls, such as the speech models' 20-100 us, are not
-// timed one interrupt at a time). The two blocks of a ratio run back to
-// back, so the drift of a shared host, which moved the ratio of two rows
-// timed minutes apart by 10-30 % (session 19) and oneDNN's own time by up
-// to 40 % between runs (session 20), cancels. Rounds: until ~0.5 s have
-// passed, at least 3 (5 when a round is short), at most 101. Returns 0 if
-// a call failed.
-template <class A, class B> double paired_ratio(A &&a, B &&b) {
+// rows) and is not timed; the next k are timed: k >= 2 so that a block
+// lasts ~2 ms (short calls, such as the speech models' 20-100 us, are not
+// timed one interrupt at a time). Calls of 0.1 s or more (batch 64, H 1024:
+// ~1 s) run unwarmed, one per block: a cold start is a small part of them.
+// est: the
+// time of one call, from the row's timed loop. The two blocks of a ratio
+// run back to back, so the drift of a shared host, which moved the ratio
+// of two rows timed minutes apart by 10-30 % (session 19) and oneDNN's own
+// time by up to 40 % between runs (session 20), cancels. Rounds: until
+// ~0.5 s have passed, at least 3 (5 when a round is short), at most 101.
+// Returns 0 if a call failed.
+template <class A, class B> double paired_ratio(double est, A &&a, B &&b) {
     using clk = std::chrono::steady_clock;
     auto secs = [](clk::time_point t0) { return std::chrono::duration<double>(clk::now() - t0).count(); };
-    // Calls per timed block, from one warm call of each.
-    double longest = 0;
-    for (int which = 0; which < 2; which++) {
-        if (!(which ? b() : a())) return 0;
-        const auto t0 = clk::now();
-        if (!(which ? b() : a())) return 0;
-        longest = std::max(longest, secs(t0));
-    }
-    const int k = (int)std::min(64.0, std::max(2.0, std::ceil(2e-3 / std::max(longest, 1e-9))));
+    const bool warm = est < 0.1;
+    const int k = est >= 0.1 ? 1 : (int)std::min(64.0, std::max(2.0, std::ceil(2e-3 / std::max(est, 1e-9))));
     std::vector<double> ratio;
     const auto start = clk::now();
     for (int r = 0; r < 101; r++) {
         double t[2];
         for (int v = 0; v < 2; v++) {
             const int which = v ^ (r & 1); // 0: a, 1: b
-            if (!(which ? b() : a())) return 0;
+            if (warm && !(which ? b() : a())) return 0;
             const auto t0 = clk::now();
             for (int i = 0; i < k; i++)
                 if (!(which ? b() : a())) return 0;
@@ -203,12 +201,13 @@ template <class A, class B> double paired_ratio(A &&a, B &&b) {
 // (paired_ratio): "speedup_paired" = median t(1 thread) / t(this). The two
 // runs' outputs are compared bit for bit (the library's results do not
 // depend on the thread count): "paired_equal" is 1 if they were equal.
-void paired_speedup(benchmark::State &st, const Problem &p, rkb::RnnkitRun &run, const std::string &isa) {
+void paired_speedup(benchmark::State &st, const Problem &p, rkb::RnnkitRun &run, const std::string &isa,
+                    double est) {
     rkb::RnnkitRun one;
     if (!one.init(p.net, isa.c_str(), p.c.T, p.c.N, p.x.data(), 1) || !one.run() || !run.run()) return;
     st.counters["paired_equal"] =
         std::memcmp(one.y.data(), run.y.data(), one.y.size() * sizeof(float)) == 0 ? 1.0 : 0.0;
-    const double r = paired_ratio([&] { return one.run(); }, [&] { return run.run(); });
+    const double r = paired_ratio(est, [&] { return one.run(); }, [&] { return run.run(); });
     if (r > 0) st.counters["speedup_paired"] = r;
 }
 
@@ -232,8 +231,8 @@ void bm_rnnkit(benchmark::State &st, Config c, std::string isa) {
         }
         benchmark::ClobberMemory();
     }
-    set_counters(st, timer, p);
-    if (c.threads > 1 && !st.error_occurred()) paired_speedup(st, p, run, isa);
+    const double per_call = set_counters(st, timer, p);
+    if (c.threads > 1 && !st.error_occurred()) paired_speedup(st, p, run, isa, per_call);
 }
 
 // ------------------------------------------------------------------ oneDNN
@@ -396,7 +395,7 @@ void bm_onednn(benchmark::State &st, Config c) {
         d.run();
         benchmark::ClobberMemory();
     }
-    set_counters(st, timer, p);
+    const double est = set_counters(st, timer, p);
     // The bar's ratio, paired (paired_ratio): "ratio_paired" = median
     // t(oneDNN) / t(rnnkit), rnnkit with the ISA the library picks
     // (context rnnkit_isa_auto) on the same thread count, inputs and
@@ -404,6 +403,7 @@ void bm_onednn(benchmark::State &st, Config c) {
     rkb::RnnkitRun rk;
     if (rk.init(p.net, "auto", c.T, c.N, p.x.data(), c.threads) && rk.run()) {
         const double r = paired_ratio(
+            est,
             [&] {
                 omp_set_num_threads(c.threads);
                 d.run();
