@@ -287,13 +287,14 @@ typedef struct rnnkit_forward_args {
 rnnkit_status rnnkit_workspace_size(const rnnkit_model *model, int64_t seq_len,
                                     int64_t batch, size_t *bytes);
 
-/* Memory for a workspace, or any large buffer the kernels stream (x, y):
- * 64-byte aligned; from 2 MiB up, on Linux, 2 MiB aligned and advised as
- * transparent huge pages, as the library's own buffers are (weights and
- * workspace on huge pages ran LSTM H 512, batch 64 11-17 % faster: fewer
- * TLB misses). NULL if it cannot be allocated (rnnkit_last_error() says
- * so); bytes 0 gives a valid pointer to free. Free with
- * rnnkit_buffer_free (NULL is ignored). */
+/* Memory for a workspace (or any other large buffer): 64-byte aligned;
+ * from 2 MiB up, on Linux, 2 MiB aligned and advised as transparent huge
+ * pages, as the library's own buffers are (weights and workspace on huge
+ * pages ran LSTM H 512, batch 64 11-17 % faster: fewer TLB misses; x and
+ * y on huge pages, measured the same way, changed nothing: they are read
+ * and written once per call). NULL if it cannot be allocated
+ * (rnnkit_last_error() says so); bytes 0 gives a valid pointer to free.
+ * Free with rnnkit_buffer_free (NULL is ignored). */
 void *rnnkit_buffer_alloc(size_t bytes);
 void rnnkit_buffer_free(void *buffer);
 
