@@ -164,12 +164,12 @@ double set_counters(benchmark::State &st, const rkb::LoopTimer &timer, const Pro
 // lasts ~2 ms (short calls, such as the speech models' 20-100 us, are not
 // timed one interrupt at a time). Calls of 0.1 s or more (batch 64, H 1024:
 // ~1 s) run unwarmed, one per block: a cold start is a small part of them.
-// est: the
-// time of one call, from the row's timed loop. The two blocks of a ratio
-// run back to back, so the drift of a shared host, which moved the ratio
-// of two rows timed minutes apart by 10-30 % (session 19) and oneDNN's own
-// time by up to 40 % between runs (session 20), cancels. Rounds: until
-// ~0.5 s have passed, at least 3 (5 when a round is short), at most 101.
+// est: the time of one call, from the row's timed loop. The two blocks of
+// a ratio run back to back, so the drift of a shared host, which moved the
+// ratio of two rows timed minutes apart by 10-30 % (session 19) and
+// oneDNN's own time by up to 40 % between runs (session 20), cancels.
+// Rounds: until ~0.5 s have passed, at least 3 (5 unless the rounds average
+// 0.2 s or more), at most 101.
 // Returns 0 if a call failed.
 template <class A, class B> double paired_ratio(double est, A &&a, B &&b) {
     using clk = std::chrono::steady_clock;
