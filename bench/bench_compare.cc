@@ -174,18 +174,19 @@ double set_counters(benchmark::State &st, const rkb::LoopTimer &timer, const Pro
 template <class A, class B> double paired_ratio(double est, A &&a, B &&b) {
     using clk = std::chrono::steady_clock;
     auto secs = [](clk::time_point t0) { return std::chrono::duration<double>(clk::now() - t0).count(); };
+    auto call = [&](int which) { return which ? b() : a(); }; // 0: a, 1: b
     const bool warm = est < 0.1;
-    const int k = est >= 0.1 ? 1 : (int)std::min(64.0, std::max(2.0, std::ceil(2e-3 / std::max(est, 1e-9))));
+    const int k = warm ? (int)std::min(64.0, std::max(2.0, std::ceil(2e-3 / std::max(est, 1e-9)))) : 1;
     std::vector<double> ratio;
     const auto start = clk::now();
     for (int r = 0; r < 101; r++) {
         double t[2];
         for (int v = 0; v < 2; v++) {
-            const int which = v ^ (r & 1); // 0: a, 1: b
-            if (warm && !(which ? b() : a())) return 0;
+            const int which = v ^ (r & 1);
+            if (warm && !call(which)) return 0;
             const auto t0 = clk::now();
             for (int i = 0; i < k; i++)
-                if (!(which ? b() : a())) return 0;
+                if (!call(which)) return 0;
             t[which] = secs(t0);
         }
         ratio.push_back(t[0] / t[1]);
@@ -402,10 +403,10 @@ void bm_onednn(benchmark::State &st, Config c) {
     // weights (its output is checked on its own row, rnnkit-<that ISA>).
     rkb::RnnkitRun rk;
     if (rk.init(p.net, "auto", c.T, c.N, p.x.data(), c.threads) && rk.run()) {
+        // The library never changes the OpenMP thread count set above.
         const double r = paired_ratio(
             est,
             [&] {
-                omp_set_num_threads(c.threads);
                 d.run();
                 return true;
             },

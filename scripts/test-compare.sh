@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Tests scripts/compare.sh's table on a fixed bench_compare JSON (FROM_JSON,
 # nothing is timed): the ratio column (rows' medians, paired), the thread
-# speed-up column and the
-# bound columns, whose values
-# come from `rnnkit prof --bounds` with a machine-limits cache rewritten
+# speed-up column and the bound columns, whose values come from
+# `rnnkit prof --bounds` with a machine-limits cache rewritten
 # to round numbers, so that each expected figure is worked out by hand
 # below. Also: a missing rnnkit tool gives '-' bounds and a note, not a
 # failure.

@@ -154,7 +154,10 @@ static int wait_policy(void) {
     return w && (w[0] == 'p' || w[0] == 'P') ? 'p' : (w && (w[0] == 'a' || w[0] == 'A') ? 'a' : 0);
 }
 
-static double fork_us(void) { return wait_policy() == 'p' ? FORK_PASSIVE_US : FORK_US; }
+/* A team's start under wait policy w (wait_policy()). */
+static double fork_for(int w) { return w == 'p' ? FORK_PASSIVE_US : FORK_US; }
+
+static double fork_us(void) { return fork_for(wait_policy()); }
 
 /* A team that has slept: libgomp's idle threads spin a few ms after a
  * region (measured here: an empty 2-thread region after a 5 ms gap 5.8
@@ -286,8 +289,8 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
     } else if (m->num_dirs == 2 && threads >= 2) {
         const double W = weight_bytes(m);
         const int half = threads / 2;
-        const int passive = wait_policy() == 'p';
-        const double fork = passive ? FORK_PASSIVE_US : FORK_US;
+        const int policy = wait_policy();
+        const double fork = fork_for(policy);
         double one, at_once, in_turn;
         (void)plan_dir(m, T, N, 1, 0.0, 0, fork, &one);
         (void)plan_dir(m, T, N, half, W, threads - half, fork, &at_once);
@@ -306,7 +309,7 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
          * back, 52 after 1 ms idle (/tmp harness). The LSTM H 64 model
          * (~85 us per direction) still runs at once: 2.13 / 2.87 and
          * 2.84 / 2.44 in two runs, 1.93 / 2.74 in the grid. */
-        const double start = passive ? 2.0 * fork : fork;
+        const double start = policy == 'p' ? 2.0 * fork : fork;
         p.par_dirs = forced || (at_once + start < 2.0 * one && at_once <= 2.0 * in_turn);
     }
     p.group = p.par_dirs ? threads / 2 : threads;
