@@ -1,5 +1,10 @@
-/* Kernel translation unit for scripts/ab-kernels.sh: the AVX2 Elman RNN
- * step body of one revision (include paths pick the revision). */
+/* Kernel translation unit for scripts/ab-kernels.sh: the AVX2 (or, with
+ * AB_AVX512, the AVX-512) Elman RNN step body of one revision (include
+ * paths pick the revision). */
 #include "simd/kernels.h"
+#if AB_AVX512
+#include "simd/x86/avx512/vec-avx512.h"
+#else
 #include "simd/x86/avx2/vec-avx2.h"
+#endif
 #include "simd/x86/rnn-step-body.h"

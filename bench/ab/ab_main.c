@@ -54,6 +54,12 @@ void gru_new(const rnnkit_step_args *);
 void rnn_old(const rnnkit_step_args *);
 void rnn_new(const rnnkit_step_args *);
 
+/* Floats per vector of the ISA under test: 8 (AVX2), 16 with AB_AVX512
+ * (scripts/ab-kernels.sh with AB_ISA=avx512). */
+#ifndef AB_NR
+#define AB_NR 8
+#endif
+
 #define ROUNDS 15
 
 static double now(void) {
@@ -102,7 +108,7 @@ static void report(const char *what, double t[2][ROUNDS], double flops) {
  * 13, the step panels before); the buffer has the larger size of the
  * two. */
 static void run_gemm(int M, int G, int H, int K) {
-    float *w = rnd(rnnkit_input_packed_floats(8, G, H, K)), *a = rnd((size_t)M * K), *bias = rnd((size_t)G * H),
+    float *w = rnd(rnnkit_input_packed_floats(AB_NR, G, H, K)), *a = rnd((size_t)M * K), *bias = rnd((size_t)G * H),
           *c = rnd((size_t)M * G * H);
     const double flops = 2.0 * M * G * H * K;
     int calls = (int)(1e9 / flops);
@@ -113,9 +119,9 @@ static void run_gemm(int M, int G, int H, int K) {
             double t0 = now();
             for (int i = 0; i < calls; i++) {
                 if (v)
-                    GEMM_NEW(8, M, G, H, K, a, K, w, bias, c, G * H);
+                    GEMM_NEW(AB_NR, M, G, H, K, a, K, w, bias, c, G * H);
                 else
-                    GEMM_OLD(8, M, G, H, K, a, K, w, bias, c, G * H);
+                    GEMM_OLD(AB_NR, M, G, H, K, a, K, w, bias, c, G * H);
             }
             t[v][r] = (now() - t0) / calls;
         }
@@ -124,8 +130,8 @@ static void run_gemm(int M, int G, int H, int K) {
     report(name, t, flops);
     /* Old and new must give the same bits (one chain of FMAs per element). */
     float *c2 = rnd((size_t)M * G * H);
-    GEMM_OLD(8, M, G, H, K, a, K, w, bias, c, G * H);
-    GEMM_NEW(8, M, G, H, K, a, K, w, bias, c2, G * H);
+    GEMM_OLD(AB_NR, M, G, H, K, a, K, w, bias, c, G * H);
+    GEMM_NEW(AB_NR, M, G, H, K, a, K, w, bias, c2, G * H);
     if (memcmp(c, c2, (size_t)M * G * H * sizeof(float)))
         printf("%-28s OUTPUTS DIFFER between old and new\n", name);
     free(w), free(a), free(bias), free(c), free(c2);
@@ -166,7 +172,7 @@ static void run_lstm(int H, int n, int steps, int as_flops) {
     float *h[2] = {rnd((size_t)n * H), rnd((size_t)n * H)}, *c[2] = {rnd((size_t)n * H), rnd((size_t)n * H)};
     rnnkit_step_args s;
     memset(&s, 0, sizeof s);
-    s.nr = 8, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w;
+    s.nr = AB_NR, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w;
     s.ld_xp = 4 * H, s.ld_h_prev = K, s.ld_h_out = H, s.default_act = 1;
     double t[2][ROUNDS];
     for (int r = 0; r < ROUNDS; r++)
@@ -194,7 +200,7 @@ static void run_gru_lbr(int H, int n, int steps, int as_flops, int lbr) {
     float *scratch = rnd((size_t)n * K);
     rnnkit_step_args s;
     memset(&s, 0, sizeof s);
-    s.nr = 8, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w, s.w_n = wn;
+    s.nr = AB_NR, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w, s.w_n = wn;
     s.b_hn = lbr ? bhn : NULL, s.linear_before_reset = lbr, s.scratch = scratch;
     s.ld_xp = 3 * H, s.ld_h_prev = K, s.ld_h_out = H, s.default_act = 1;
     double t[2][ROUNDS];
@@ -225,7 +231,7 @@ static void run_rnn(int H, int n, int steps, int as_flops) {
     float *h[2] = {rnd((size_t)n * H), rnd((size_t)n * H)};
     rnnkit_step_args s;
     memset(&s, 0, sizeof s);
-    s.nr = 8, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w;
+    s.nr = AB_NR, s.n = n, s.h = H, s.k = K, s.j_begin = 0, s.j_end = H, s.w = w;
     s.ld_xp = H, s.ld_h_prev = K, s.ld_h_out = H, s.default_act = 1;
     double t[2][ROUNDS];
     for (int r = 0; r < ROUNDS; r++)
@@ -270,8 +276,8 @@ int main(int argc, char **argv) {
     run_unary("tanh", vtanh_old, vtanh_new);
     for (int i = 0; i < nh; i++) {
         int H = hs[i];
-        if (H <= 0 || H % 8) {
-            fprintf(stderr, "ab_kernels: H must be a positive multiple of 8\n");
+        if (H <= 0 || H % AB_NR) {
+            fprintf(stderr, "ab_kernels: H must be a positive multiple of %d\n", AB_NR);
             return 2;
         }
         long w = (long)H * H;

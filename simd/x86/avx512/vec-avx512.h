@@ -14,7 +14,9 @@
 #define RNNKIT_ISA_SUFFIX avx512
 /* Rows per GEMM tile (simd/x86/tile.h): tiles of MR x 2 vectors keep
  * 2*MR accumulators, 2 weights and a broadcast in registers. */
+#ifndef RNNKIT_TILE_MR
 #define RNNKIT_TILE_MR 12
+#endif
 
 typedef __m512 V;
 typedef __mmask16 VM;
