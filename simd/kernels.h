@@ -142,6 +142,12 @@ typedef void rnnkit_act_fn(int64_t n, const float *x, float *y, const rnnkit_act
 typedef struct rnnkit_kernels {
     const char *isa; /* "scalar", "avx2", "avx512", "neon" */
     int row_block;   /* nr of the packed layout; at most RNNKIT_MAX_NR */
+    /* FMA and cell-update throughput of this table's kernels on this CPU,
+     * relative to the thread plan's reference (AVX2 on a Zen 4 core,
+     * src/plan.c); 0 reads as 1. Set by src/dispatch.c: 2 for avx512
+     * where the CPU runs 512-bit FMAs at full width, else 1. Only the
+     * thread plan reads it. */
+    double flop_scale;
 
     rnnkit_pack_gates_fn *pack_gates;
     /* The input weights W_ih, which only the gemm reads, in the layout

@@ -214,7 +214,13 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
     const double upd = m->cell == RNNKIT_CELL_LSTM  ? UPDATE_NS_LSTM
                        : m->cell == RNNKIT_CELL_GRU ? UPDATE_NS_GRU
                                                     : UPDATE_NS_RNN;
-    const double U = (double)N * H * upd * 1e-3;
+    /* The kernels' throughput against the reference core the constants
+     * were measured on (simd/kernels.h flop_scale): a Zen 5 core runs a
+     * step's FMAs and activations twice as fast with AVX-512 as the Zen 4
+     * reference, while bandwidths, barriers and the team's start stay. */
+    const double scale = m->k->flop_scale > 0.0 ? m->k->flop_scale : 1.0;
+    const double peak = PEAK_GFLOPS * scale;
+    const double U = (double)N * H * upd * 1e-3 / scale;
     const double total = W + other_bytes;
     /* The input projection of the T*N rows reads W_ih once: for a few
      * rows (a stream's frame) that read, not the FLOPs, takes the time.
@@ -222,13 +228,13 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
      * FLOPs, and with few rows of W_ih. */
     const double Wi = 4.0 * G * H * (double)m->input_size;
     const double pf =
-        2.0 * (double)T * (double)N * G * H * (double)m->input_size / (PEAK_GFLOPS * 1e3);
+        2.0 * (double)T * (double)N * G * H * (double)m->input_size / (peak * 1e3);
     const double proj = cost(Wi / (bw_for(Wi, Wi + total, 1 + other_cores) * 1e3), pf);
     const double projt =
         t > 1 ? cost(Wi / t / (bw_for(Wi / t, Wi + total, t + other_cores) * 1e3), pf / t) : proj;
     /* us = bytes / (GB/s * 1e3) ; flops / (GFLOP/s * 1e3) */
     const double single =
-        cost(W / (bw_for(W, total, 1 + other_cores) * 1e3), F / (PEAK_GFLOPS * 1e3)) + U;
+        cost(W / (bw_for(W, total, 1 + other_cores) * 1e3), F / (peak * 1e3)) + U;
     rk_par_mode mode = RK_PAR_NONE;
     double step = single;
     if (t > 1) {
@@ -236,13 +242,13 @@ static rk_par_mode plan_dir(const rnnkit_model *m, int64_t T, int64_t N, int t,
         if (N >= 2) {
             const double rows = ceil_div((double)N, t) / (double)N; /* one thread's share */
             batch = cost(W / (bw_for(W, total, t + other_cores) * 1e3),
-                         rows * F / (PEAK_GFLOPS * 1e3)) +
+                         rows * F / (peak * 1e3)) +
                     rows * U;
         }
         if (blocks >= t) {
             const double part = ceil_div((double)blocks, t) / (double)blocks;
             units = cost(part * W / (bw_for(part * W, total, t + other_cores) * 1e3),
-                         part * F / (PEAK_GFLOPS * 1e3)) +
+                         part * F / (peak * 1e3)) +
                     part * U + SYNC_US * syncs;
         }
         const double best = batch <= units ? batch : units;

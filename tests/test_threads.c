@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "cache.h"
+#include "dispatch.h"
 #include "model.h"
 #include "plan.h"
 #include "rnnkit.h"
@@ -242,11 +243,14 @@ Test(threads, rnn_relu_multilayer) {
 }
 
 /* The cost model's choices on shapes whose answer was measured (src/plan.c):
- * a fake model carries only what the plan reads. */
+ * a fake model carries only what the plan reads; its kernels run at
+ * plan_scale times the plan's reference FMA rate (0: unset, read as 1). */
+static double plan_scale;
 static rk_plan plan_for(rnnkit_cell cell, int64_t I, int64_t H, int64_t dirs, int64_t T,
                         int64_t N, int threads) {
     static rnnkit_kernels k;
     k.row_block = 8;
+    k.flop_scale = plan_scale;
     struct rnnkit_model m;
     memset(&m, 0, sizeof m);
     m.cell = cell;
@@ -342,6 +346,63 @@ Test(threads, plan_choices) {
     cr_expect(p.par_dirs && p.group == 1 && p.mode == RK_PAR_NONE, "speech GRU H 64 bidir, spinning: %d %d %d",
               p.par_dirs, p.group, (int)p.mode);
     rk_plan_force_caches(0, 0);
+}
+
+/* Kernels twice as fast as the reference (AVX-512 at full width, Zen 5:
+ * simd/kernels.h flop_scale) make a small model's direction too short to
+ * win back a passive team's start: measured on the Zen 5 VM, ab_plan,
+ * OMP_WAIT_POLICY=passive, LSTM H 64 bidirectional, I 24, T 63, batch 1,
+ * medians of 15: one thread 0.89 us per step, directions at once 1.27
+ * (the plan of scale 1 ran at once; bench_compare's paired speed-up
+ * 0.67). Large models still split (LSTM H 512 batch 8: 1.89x paired). */
+Test(threads, plan_flop_scale) {
+    rk_plan_force_caches(1024.0 * 1024, 32.0 * 1024 * 1024);
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    plan_scale = 1.0;
+    rk_plan p = plan_for(RNNKIT_CELL_LSTM, 24, 64, 2, 63, 1, 2);
+    cr_expect(p.par_dirs, "scale 1: speech LSTM H 64 bidir at once");
+    plan_scale = 2.0;
+    p = plan_for(RNNKIT_CELL_LSTM, 24, 64, 2, 63, 1, 2);
+    cr_expect(!p.par_dirs && p.group == 1 && p.mode == RK_PAR_NONE,
+              "scale 2: speech LSTM H 64 bidir on one thread: %d %d %d", p.par_dirs, p.group,
+              (int)p.mode);
+    p = plan_for(RNNKIT_CELL_LSTM, 512, 512, 1, 50, 8, 2);
+    cr_expect(p.group == 2 && p.mode == RK_PAR_UNITS, "scale 2: LSTM H 512 N 8: %d %d", p.group,
+              (int)p.mode);
+    p = plan_for(RNNKIT_CELL_GRU, 512, 512, 1, 50, 1, 2);
+    cr_expect(p.group == 2 && p.mode == RK_PAR_UNITS, "scale 2: GRU H 512 N 1: %d %d", p.group,
+              (int)p.mode);
+    plan_scale = 0.0;
+    unsetenv("OMP_WAIT_POLICY");
+    rk_plan_force_caches(0, 0);
+}
+
+/* The dispatch layer's flop_scale (src/dispatch.c, from CPUID) against
+ * the CPU that /proc/cpuinfo names: 2 for the avx512 table on AMD family
+ * 26 (Zen 5) models 0-31 and 64-79 (512-bit FMAs at full width), 1 for
+ * every other table and CPU. */
+Test(threads, flop_scale_from_the_cpu) {
+    const char *isas[] = {"scalar", "avx2", "avx512", "neon"};
+    double want512 = 1.0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512], vendor[64] = "";
+        int fam = -1, model = -1;
+        while (fgets(line, sizeof line, f) && (fam < 0 || model < 0 || !vendor[0])) {
+            if (!vendor[0]) sscanf(line, "vendor_id : %63s", vendor);
+            if (fam < 0) sscanf(line, "cpu family : %d", &fam);
+            if (model < 0) sscanf(line, "model : %d", &model);
+        }
+        fclose(f);
+        if (!strcmp(vendor, "AuthenticAMD") && fam == 26 && (model < 32 || (model >= 64 && model < 80)))
+            want512 = 2.0;
+    }
+    for (int i = 0; i < 4; i++) {
+        const rnnkit_kernels *k = rk_kernels_for(isas[i]);
+        if (!k) continue;
+        const double want = strcmp(isas[i], "avx512") ? 1.0 : want512;
+        cr_expect_eq(k->flop_scale, want, "%s: flop_scale %g, want %g", isas[i], k->flop_scale, want);
+    }
 }
 
 /* The plan follows the machine's cache sizes. A bidirectional LSTM H 256

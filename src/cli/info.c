@@ -56,6 +56,13 @@ int cli_info(int argc, char **argv) {
     for (size_t i = 0; i < sizeof isa_names / sizeof isa_names[0]; i++)
         if (rnnkit_isa_supported(isa_names[i])) printf(" %s", isa_names[i]);
     printf("\nactive isa: %s\n", active);
+    {
+        const rnnkit_kernels *k = rk_kernels_for(active);
+        if (k)
+            printf("thread plan: %s kernels at %gx the plan's reference FMA rate%s\n", active,
+                   k->flop_scale > 0.0 ? k->flop_scale : 1.0,
+                   k->flop_scale >= 2.0 ? " (512-bit FMAs at full width)" : "");
+    }
     if (rk_kernels_check_env() != RNNKIT_STATUS_OK)
         printf("warning: %s\n         (models cannot be created until this is fixed)\n", rnnkit_last_error());
     printf("threads: %d", rnnkit_get_num_threads());
