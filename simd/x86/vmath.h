@@ -72,7 +72,7 @@ RNNKIT_VINLINE V vexp(V x) {
 RNNKIT_VINLINE V rnnkit_exp_normal(V x) {
     V n;
     V y = rnnkit_exp_reduced(x, &n);
-    return vmul(y, vpow2i(n));
+    return vscale2i(y, n);
 }
 
 /* sigmoid(x) = e / (1 + e), e = exp(x): for x >= 88 (clamped) e is

@@ -60,6 +60,9 @@ RNNKIT_VINLINE V vpow2i(V n) {
     __m512i i = _mm512_cvtps_epi32(n);
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(i, _mm512_set1_epi32(127)), 23));
 }
+/* y * 2^n for integral n in [-126, 127] given as a float: one rounding,
+ * the same as y * vpow2i(n) (VSCALEFPS: one instruction instead of four). */
+RNNKIT_VINLINE V vscale2i(V y, V n) { return _mm512_scalef_ps(y, n); }
 /* Half of integral n, rounded toward -inf (n as float, exact). */
 RNNKIT_VINLINE V vhalf_floor(V n) {
     return _mm512_roundscale_ps(_mm512_mul_ps(n, _mm512_set1_ps(0.5f)),
