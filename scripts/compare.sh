@@ -266,3 +266,14 @@ EOF
 mv "$out.tmp" "$out"
 cat "$out"
 echo "compare.sh: wrote $out and $json" >&2
+# An engine the benchmark was built without (its rows say skip): say how
+# to get it, after the table, where a reader of the terminal looks.
+missing=
+for eng in onednn openblas; do
+    grep -q "\"$eng\": \"not found at configure time\"" "$json" && missing="$missing $eng"
+done
+if [ -n "$missing" ]; then
+    echo "compare.sh:$missing not found when $build was configured: those rows are skipped." >&2
+    echo "  Install (as root): apt-get install -y libdnnl-dev ocl-icd-opencl-dev libopenblas-dev" >&2
+    echo "  then: meson setup --reconfigure $build && meson compile -C $build" >&2
+fi
