@@ -33,7 +33,6 @@ static const char *const rk_isa_names[RK_ISA_COUNT] = {"scalar", "avx2", "avx512
 static rnnkit_kernels rk_tables[RK_ISA_COUNT];
 static int rk_compiled[RK_ISA_COUNT];  /* table built into this binary */
 static int rk_supported[RK_ISA_COUNT]; /* CPU and OS support it */
-static int rk_avx512_full;             /* 512-bit FMAs at full width */
 static int rk_best;
 static int rk_env_choice = -1; /* from RNNKIT_ISA, -1 if unset */
 static char rk_env_bad[64];    /* RNNKIT_ISA value that cannot be used */
@@ -90,22 +89,6 @@ static void detect_cpu(void) {
     if (has_dq) add_feature("avx512dq");
     if (has_vl) add_feature("avx512vl");
     if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5))) add_feature("avx512bf16");
-    /* Whether a 512-bit FMA runs at full width (twice a 256-bit one's
-     * FLOPs per cycle) or in two halves: the thread plan weighs a step's
-     * arithmetic against its memory traffic and synchronisation with it.
-     * Known full: AMD family 1Ah (Zen 5) server and desktop parts, models
-     * 00h-1Fh (EPYC 9005) and 40h-4Fh (Ryzen 9000); measured on an EPYC
-     * 9005 VM (family 1Ah model 02h), `rnnkit prof`: 234 GFLOP/s per core
-     * with AVX-512, 110 with AVX2. Zen 4 (family 19h) and Zen 5 mobile
-     * parts split 512-bit operations: 117 GFLOP/s with either
-     * (shared/NOTES.md). Other CPUs are counted as split, the plan's
-     * reference. */
-    if (__get_cpuid(0, &a, &b, &c, &d) && b == 0x68747541u /* "Auth"enticAMD */ &&
-        __get_cpuid(1, &a, &b, &c, &d)) {
-        const unsigned fam = ((a >> 8) & 0xf) + (((a >> 8) & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
-        const unsigned model = ((a >> 4) & 0xf) | (((a >> 16) & 0xf) << 4);
-        rk_avx512_full = fam == 0x1a && (model < 0x20 || (model >= 0x40 && model < 0x50));
-    }
     rk_supported[RK_ISA_AVX2] = has_avx && has_avx2 && has_fma && ymm_os;
     rk_supported[RK_ISA_AVX512] = has_f && has_bw && has_dq && has_vl && has_fma && zmm_os;
     if (has_f && !zmm_os)
@@ -121,6 +104,30 @@ static void detect_cpu(void) {
     rk_supported[RK_ISA_NEON] = 1; /* Advanced SIMD is mandatory on AArch64 */
 #endif
     if (rk_supported[RK_ISA_NEON]) add_feature("asimd");
+#endif
+}
+
+/* Whether a 512-bit FMA runs at full width (twice a 256-bit one's FLOPs
+ * per cycle) or in two halves: the thread plan weighs a step's arithmetic
+ * against its memory traffic and synchronisation with it (the avx512
+ * table's flop_scale). Known full: AMD family 1Ah (Zen 5) server and
+ * desktop parts, models 00h-1Fh (EPYC 9005) and 40h-4Fh (Ryzen 9000);
+ * measured on an EPYC 9005 VM (family 1Ah model 02h), `rnnkit prof`: 234
+ * GFLOP/s per core with AVX-512, 110 with AVX2. Zen 4 (family 19h) and
+ * Zen 5 mobile parts split 512-bit operations: 117 GFLOP/s with either
+ * (shared/NOTES.md). Other CPUs are counted as split, the plan's
+ * reference. */
+static int avx512_full_width(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d) || b != 0x68747541u /* "Auth"enticAMD */ ||
+        !__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    const unsigned fam = ((a >> 8) & 0xf) + (((a >> 8) & 0xf) == 0xf ? (a >> 20) & 0xff : 0);
+    const unsigned model = ((a >> 4) & 0xf) | (((a >> 16) & 0xf) << 4);
+    return fam == 0x1a && (model < 0x20 || (model >= 0x40 && model < 0x50));
+#else
+    return 0;
 #endif
 }
 
@@ -144,7 +151,7 @@ static void build_tables(void) {
 static void init_once(void) {
     build_tables();
     detect_cpu();
-    if (rk_avx512_full) rk_tables[RK_ISA_AVX512].flop_scale = 2.0;
+    if (avx512_full_width()) rk_tables[RK_ISA_AVX512].flop_scale = 2.0;
     /* Best = the last usable one in enum order (x86 and arm ISAs never
      * coexist; avx512 comes after avx2). */
     rk_best = RK_ISA_SCALAR;

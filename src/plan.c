@@ -313,8 +313,10 @@ rk_plan rk_plan_make(const rnnkit_model *m, int64_t T, int64_t N, int threads) {
          * / 2.17, 1.84 / 2.02; bench_compare's paired speed-up 0.77. An
          * empty passive 2-thread region alone takes 15-21 us back to
          * back, 52 after 1 ms idle (/tmp harness). The LSTM H 64 model
-         * (~85 us per direction) still runs at once: 2.13 / 2.87 and
-         * 2.84 / 2.44 in two runs, 1.93 / 2.74 in the grid. */
+         * (~85 us per direction) still runs at once at the reference rate
+         * (flop_scale 1): 2.13 / 2.87 and 2.84 / 2.44 in two runs, 1.93 /
+         * 2.74 in the grid; with AVX-512 at full width (flop_scale 2, Zen
+         * 5: ~30 us per direction) on one thread, 0.89 / 1.27 at once. */
         const double start = policy == 'p' ? 2.0 * fork : fork;
         p.par_dirs = forced || (at_once + start < 2.0 * one && at_once <= 2.0 * in_turn);
     }

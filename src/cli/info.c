@@ -60,8 +60,7 @@ int cli_info(int argc, char **argv) {
         const rnnkit_kernels *k = rk_kernels_for(active);
         if (k)
             printf("thread plan: %s kernels at %gx the plan's reference FMA rate%s\n", active,
-                   k->flop_scale > 0.0 ? k->flop_scale : 1.0,
-                   k->flop_scale >= 2.0 ? " (512-bit FMAs at full width)" : "");
+                   k->flop_scale, k->flop_scale >= 2.0 ? " (512-bit FMAs at full width)" : "");
     }
     if (rk_kernels_check_env() != RNNKIT_STATUS_OK)
         printf("warning: %s\n         (models cannot be created until this is fixed)\n", rnnkit_last_error());

@@ -57,7 +57,7 @@ RNNKIT_VINLINE V vpow2i(V n) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(i, _mm256_set1_epi32(127)), 23));
 }
 /* y * 2^n for integral n in [-126, 127] given as a float: one rounding. */
-RNNKIT_VINLINE V vscale2i(V y, V n) { return _mm256_mul_ps(y, vpow2i(n)); }
+RNNKIT_VINLINE V vscale2i(V y, V n) { return vmul(y, vpow2i(n)); }
 /* Half of integral n, rounded toward -inf (n as float, exact). */
 RNNKIT_VINLINE V vhalf_floor(V n) {
     return _mm256_round_ps(_mm256_mul_ps(n, _mm256_set1_ps(0.5f)),
