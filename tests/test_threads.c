@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,57 @@ Test(threads, lstm_proj_multilayer) {
 Test(threads, rnn_relu_multilayer) {
     shape s = {RNNKIT_CELL_RNN_RELU, 3, 0, 0, 4, 24, 3, 2, 0, 0, 0};
     check_shape(&s);
+}
+
+/* A caller inside its own parallel region (documented in rnnkit.h): each
+ * call runs on the calling thread alone, joins none of the caller's
+ * barriers, and gives the same bits as a call from outside. First thread 0
+ * alone calls (a call that waited at a barrier of the caller's team would
+ * hang: thread 1 waits at the region's end), then every thread at once on
+ * the shared model. Batch-major input and two bidirectional layers take
+ * every part of the driver's one-thread path. */
+Test(threads, caller_parallel_region, .timeout = 60) {
+    shape s = {RNNKIT_CELL_LSTM, 2, 1, 0, 7, 24, 9, 3, 0, 0, 0};
+    float *keep[64];
+    int nkeep = 0;
+    rnnkit_model *m = make(&s, keep, &nkeep);
+    const size_t ny = (size_t)s.T * s.N * 2 * s.H, nh = (size_t)2 * 2 * s.N * s.H;
+    float *x = rnd((size_t)s.T * s.N * s.I, 1.0f);
+    float *y0 = malloc(ny * sizeof *y0), *h0 = malloc(nh * sizeof *h0);
+    float *y[3], *hn[3];
+    rnnkit_forward_args a = {0};
+    a.seq_len = s.T, a.batch = s.N, a.x = x, a.batch_major = 1, a.y = y0, a.hn = h0, a.num_threads = 2;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    for (int i = 0; i < 3; i++) {
+        y[i] = malloc(ny * sizeof *y[i]), hn[i] = malloc(nh * sizeof *hn[i]);
+        memset(y[i], 0x7f, ny * sizeof *y[i]);
+    }
+    int st[3] = {-1, -1, -1}, team = 0;
+#pragma omp parallel num_threads(2)
+    {
+        const int tid = omp_get_thread_num();
+#pragma omp single
+        team = omp_get_num_threads();
+        rnnkit_forward_args b = a;
+        b.num_threads = 0;
+        if (tid == 0) {
+            b.y = y[2], b.hn = hn[2];
+            st[2] = rnnkit_forward(m, &b);
+        }
+#pragma omp barrier
+        b.y = y[tid], b.hn = hn[tid];
+        st[tid] = rnnkit_forward(m, &b);
+    }
+    cr_assert_eq(team, 2, "the test needs a team of 2 threads");
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(st[i], RNNKIT_STATUS_OK, "call %d: status %d", i, st[i]);
+        cr_assert(memcmp(y[i], y0, ny * sizeof *y0) == 0, "call %d in a parallel region: y differs", i);
+        cr_assert(memcmp(hn[i], h0, nh * sizeof *h0) == 0, "call %d in a parallel region: hn differs", i);
+        free(y[i]), free(hn[i]);
+    }
+    free(x), free(y0), free(h0);
+    for (int i = 0; i < nkeep; i++) free(keep[i]);
+    rnnkit_model_destroy(m);
 }
 
 /* The cost model's choices on shapes whose answer was measured (src/plan.c):
