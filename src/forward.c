@@ -520,15 +520,28 @@ typedef struct {
     float *xin, *bufs[2];
     rk_dir_ws *ws;
     float **hs, **cs;
-    rk_barrier bars[2];
+    int want;             /* threads asked for */
+    rk_barrier bars[2];   /* per direction group */
+    rk_barrier team;      /* the whole team */
 } fwd_call;
 
+/* The barriers of a team of nth threads. */
+static void fwd_barriers_init(fwd_call *f, int nth) {
+    const int groups = f->plan.par_dirs && nth >= 2 ? 2 : 1;
+    const int gsize = nth / groups;
+    for (int i = 0; i < groups; i++) rk_barrier_init(&f->bars[i], i == groups - 1 ? nth - i * gsize : gsize);
+    rk_barrier_init(&f->team, nth);
+}
+
 /* Thread tid of a team of nth runs its share of every layer. Called
- * inside the call's parallel region when nth > 1 (its OpenMP barriers
- * bind to that team), directly when nth == 1, and then it uses no
- * OpenMP construct: a caller inside its own parallel region gets one
- * thread (rk_resolve_threads), and a barrier here would bind to the
- * caller's team. */
+ * inside the call's parallel region when nth > 1, directly when
+ * nth == 1, and then it uses no OpenMP construct: a caller inside its
+ * own parallel region gets one thread (rk_resolve_threads), and a
+ * barrier here would bind to the caller's team. The team synchronises
+ * on spinning barriers (src/plan.c rk_barrier_wait), set up for `want`
+ * threads before the region: under OMP_WAIT_POLICY=passive an OpenMP
+ * barrier puts the early threads to sleep, and each one cost futex
+ * calls and a wake-up. */
 static void forward_team(fwd_call *f, int tid, int nth) {
     const rnnkit_model *m = f->m;
     const rnnkit_forward_args *a = f->a;
@@ -544,9 +557,13 @@ static void forward_team(fwd_call *f, int tid, int nth) {
     const int gn = g == groups - 1 ? nth - g * gsize : gsize;
     const rk_par_mode mode = gn == f->plan.group ? f->plan.mode : rk_plan_mode(m, T, N, gn);
     rk_barrier *bars = f->bars;
-    int sense = 0;
-    if (tid == 0)
-        for (int i = 0; i < groups; i++) rk_barrier_init(&bars[i], i == groups - 1 ? nth - i * gsize : gsize);
+    int sense = 0, tsense = 0;
+    if (nth != f->want) {
+        /* The runtime gave fewer threads than asked (never when nth == 1
+         * outside a region: then want == 1). */
+        if (tid == 0) fwd_barriers_init(f, nth);
+#pragma omp barrier
+    }
     const float *in = a->x;
     int64_t ld_in = I;
     if (a->batch_major) {
@@ -557,9 +574,7 @@ static void forward_team(fwd_call *f, int tid, int nth) {
                 memcpy(f->xin + (size_t)(t * N + n) * (size_t)I, a->x + (size_t)(n * T + t) * (size_t)I,
                        sizeof(float) * (size_t)I);
         in = f->xin;
-    }
-    if (nth > 1) {
-#pragma omp barrier
+        if (nth > 1) rk_barrier_wait(&f->team, &tsense);
     }
     for (int64_t l = 0; l < L; l++) {
         float *out = f->bufs[l & 1];
@@ -588,9 +603,9 @@ static void forward_team(fwd_call *f, int tid, int nth) {
                 }
             }
         }
-        if (nth > 1) {
-#pragma omp barrier
-        }
+        /* The next layer reads every direction's outputs; after the last,
+         * the region's end waits for the team. */
+        if (nth > 1 && l + 1 < L) rk_barrier_wait(&f->team, &tsense);
         in = out;
         ld_in = D * P;
     }
@@ -650,6 +665,8 @@ rnnkit_status rnnkit_forward(const rnnkit_model *m, const rnnkit_forward_args *a
     fwd_call f = {.m = m, .a = a, .xin = xin, .bufs = {bufs[0], bufs[1]}, .ws = ws, .hs = hs, .cs = cs};
     f.plan = rk_plan_make(m, T, N, threads);
     const int want = f.plan.par_dirs ? 2 * f.plan.group : f.plan.group;
+    f.want = want;
+    fwd_barriers_init(&f, want);
     if (want > 1) {
 #pragma omp parallel num_threads(want)
         forward_team(&f, omp_get_thread_num(), omp_get_num_threads());

@@ -10,8 +10,8 @@
  * usage: ab_forward OLD.so NEW.so [ROUNDS [SHAPE ...]]
  *   SHAPE: CELL:H:N:T:I:D (CELL lstm, gru or rnn; D 1 or 2 directions),
  *   default the comparison grid's speech models: {lstm,gru}:{32,64}:1:63:24:{1,2}.
- *   One thread (num_threads = 1). scripts/ab-forward.sh builds two git
- *   revisions and runs this.
+ *   One thread (num_threads = 1), or AB_THREADS from the environment.
+ *   scripts/ab-forward.sh builds two git revisions and runs this.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -73,6 +73,8 @@ static int run_shape(const lib_fns lib[2], const char *cell, int H, int N, int T
             return 1;
         }
     }
+    const char *te = getenv("AB_THREADS");
+    const int threads = te && atoi(te) > 0 ? atoi(te) : 1;
     const size_t ny = (size_t)T * N * D * H;
     float *x = ab_rnd((size_t)T * N * I, 1.0f, &seed);
     float *y[2] = {malloc(ny * sizeof(float)), malloc(ny * sizeof(float))};
@@ -83,7 +85,7 @@ static int run_shape(const lib_fns lib[2], const char *cell, int H, int N, int T
             const int v = (r & 1) ? 1 - o : o;
             rnnkit_forward_args a;
             memset(&a, 0, sizeof a);
-            a.seq_len = T, a.batch = N, a.x = x, a.y = y[v], a.num_threads = 1;
+            a.seq_len = T, a.batch = N, a.x = x, a.y = y[v], a.num_threads = threads;
             if (lib[v].forward(m[v], &a)) {
                 fprintf(stderr, "ab_forward: forward failed\n");
                 return 1;
