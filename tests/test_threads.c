@@ -294,6 +294,47 @@ Test(threads, caller_parallel_region, .timeout = 60) {
     rnnkit_model_destroy(m);
 }
 
+/* Batch-major input on a team: the threads transpose x's rows between
+ * them, then every thread's projection reads rows that others wrote
+ * (src/forward.c forward_team waits for the whole team in between; with
+ * the directions at once, on one thread each, nothing else waits).
+ * Repeated, as a missing wait shows only when a thread falls behind,
+ * and with two inputs in turn: the workspace of one call is often the
+ * previous call's memory, and would still hold the same transposed x. */
+Test(threads, batch_major_team) {
+    shape s = {RNNKIT_CELL_GRU, 1, 1, 0, 96, 32, 24, 40, 0, 0, 0};
+    float *keep[64];
+    int nkeep = 0;
+    rnnkit_model *m = make(&s, keep, &nkeep);
+    const size_t ny = (size_t)s.T * s.N * 2 * s.H, nx = (size_t)s.T * s.N * s.I;
+    float *x[2] = {rnd(nx, 1.0f), rnd(nx, 1.0f)};
+    float *y0[2] = {malloc(ny * sizeof(float)), malloc(ny * sizeof(float))}, *y = malloc(ny * sizeof *y);
+    rnnkit_forward_args a = {0};
+    a.seq_len = s.T, a.batch = s.N, a.batch_major = 1, a.num_threads = 1;
+    for (int i = 0; i < 2; i++) {
+        a.x = x[i], a.y = y0[i];
+        cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    }
+    rk_plan_force_dirs(1);
+    for (int mode = 0; mode <= 1; mode++) {
+        rk_plan_force_mode(mode == 0 ? RK_PAR_BATCH : RK_PAR_UNITS);
+        for (int rep = 0; rep < 20; rep++)
+            for (int th = 2; th <= 4; th++) {
+                const int i = (rep + th) & 1;
+                memset(y, 0x7f, ny * sizeof *y);
+                a.x = x[i], a.y = y, a.num_threads = th;
+                cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+                cr_assert(memcmp(y, y0[i], ny * sizeof *y) == 0, "mode %d threads %d repeat %d: y differs",
+                          mode, th, rep);
+            }
+    }
+    rk_plan_force_mode(-1);
+    rk_plan_force_dirs(-1);
+    free(x[0]), free(x[1]), free(y0[0]), free(y0[1]), free(y);
+    for (int i = 0; i < nkeep; i++) free(keep[i]);
+    rnnkit_model_destroy(m);
+}
+
 /* The cost model's choices on shapes whose answer was measured (src/plan.c):
  * a fake model carries only what the plan reads; its kernels run at
  * plan_scale times the plan's reference FMA rate (0: unset, read as 1). */
