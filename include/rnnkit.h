@@ -212,6 +212,14 @@ rnnkit_status rnnkit_model_load(const char *path, rnnkit_model **out);
 /* Frees everything. NULL is accepted. */
 void rnnkit_model_destroy(rnnkit_model *model);
 
+/* Frees the workspaces the model keeps from earlier rnnkit_forward calls
+ * made without args.workspace (a call reuses one instead of allocating
+ * and page-faulting megabytes again: LSTM H 256, batch 64, ~10 % faster).
+ * They are the largest recent calls' and stay until the model is
+ * destroyed or this is called. Safe while other threads run forward on
+ * the model: a workspace in use is not touched. NULL is accepted. */
+void rnnkit_model_release_workspaces(const rnnkit_model *model);
+
 /* Properties of a created model (cannot fail on a valid model). */
 typedef struct rnnkit_model_info {
     rnnkit_layout layout;
@@ -271,7 +279,10 @@ typedef struct rnnkit_forward_args {
     float *hn;               /* optional */
     float *cn;               /* optional (LSTM) */
     /* Optional scratch memory of at least rnnkit_workspace_size() bytes;
-     * with it the call allocates nothing. NULL: the call allocates. */
+     * with it the call allocates nothing. NULL: the call uses a
+     * workspace the model kept from an earlier call, or allocates one
+     * and keeps it afterwards (up to 4 per model, for concurrent calls;
+     * see rnnkit_model_release_workspaces). */
     void *workspace;
     size_t workspace_size;
     /* Threads: > 0 uses up to that many; 0 takes rnnkit_set_num_threads()'s

@@ -161,6 +161,7 @@ static void model_free_weights(rnnkit_model *m) {
 
 void rnnkit_model_destroy(rnnkit_model *m) {
     if (!m) return;
+    rk_ws_release(m);
     model_free_weights(m);
     rk_free(m);
 }

@@ -2,6 +2,8 @@
 #ifndef RNNKIT_MODEL_H
 #define RNNKIT_MODEL_H
 
+#include <stdatomic.h>
+
 #include "rnnkit.h"
 #include "simd/kernels.h"
 
@@ -20,6 +22,13 @@ typedef struct rk_dir_weights {
     rnnkit_act act[3];
 } rk_dir_weights;
 
+/* Workspaces a model keeps (see rnnkit_model.ws_slot). */
+#define RK_WS_SLOTS 4
+typedef struct rk_ws_buf {
+    void *mem;
+    size_t bytes;
+} rk_ws_buf;
+
 struct rnnkit_model {
     rnnkit_layout layout;
     rnnkit_cell cell;
@@ -31,7 +40,16 @@ struct rnnkit_model {
     float clip;
     const rnnkit_kernels *k;
     rk_dir_weights *w; /* [num_layers * num_dirs] */
+    /* Workspaces of earlier forward calls, kept for the next ones
+     * (src/forward.c rk_ws_take / rk_ws_give): each slot holds one or
+     * NULL, taken and given back by atomic exchange, so concurrent calls
+     * on the shared model never share one. */
+    _Atomic(struct rk_ws_buf *) ws_slot[RK_WS_SLOTS];
 };
+
+/* Frees the workspaces m keeps (model destruction, and
+ * rnnkit_model_release_workspaces). */
+void rk_ws_release(const struct rnnkit_model *m);
 
 /* Floats per (t, n) row of the caller's y. */
 static inline int64_t rk_y_width(const struct rnnkit_model *m) {

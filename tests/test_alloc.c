@@ -187,3 +187,49 @@ Test(alloc, load_safetensors) {
     sweep(scen_load, "load");
     unlink(model_path);
 }
+
+/* A forward call without a workspace keeps the one it allocated for the
+ * next calls (src/forward.c rk_ws_take): a second call of the same or a
+ * smaller shape allocates nothing, a larger one allocates, and after
+ * rnnkit_model_release_workspaces the next call allocates again; the
+ * outputs stay the same bits whichever workspace a call gets. */
+Test(alloc, forward_reuses_workspace) {
+    rnnkit_tensor t[20];
+    make_tensors(t);
+    rnnkit_model_desc d;
+    rnnkit_model_desc_init(&d);
+    d.cell = RNNKIT_CELL_LSTM;
+    rnnkit_model *m = NULL;
+    rnnkit_test_fail_alloc_at = 0;
+    /* forward-only, 1 layer: the first 5 tensors */
+    cr_assert_eq(rnnkit_model_create(&d, t, 5, &m), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    float y0[T * N * P], y1[T * N * P];
+    rnnkit_forward_args a = {0};
+    a.seq_len = T, a.batch = N, a.x = x, a.y = y0, a.num_threads = 1;
+    rnnkit_test_alloc_count = 0;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    cr_assert_gt(rnnkit_test_alloc_count, 0, "the first call allocates its workspace");
+    a.y = y1;
+    rnnkit_test_alloc_count = 0;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    cr_assert_eq(rnnkit_test_alloc_count, 0, "the same shape again: %ld allocations", rnnkit_test_alloc_count);
+    cr_assert(memcmp(y0, y1, sizeof y0) == 0, "a reused workspace changed y");
+    a.seq_len = 1;
+    rnnkit_test_alloc_count = 0;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    cr_assert_eq(rnnkit_test_alloc_count, 0, "a shorter sequence: %ld allocations", rnnkit_test_alloc_count);
+    cr_assert(memcmp(y0, y1, sizeof(float) * N * P) == 0, "step 0 of a shorter call differs");
+    a.seq_len = T;
+    rnnkit_model_release_workspaces(m);
+    rnnkit_model_release_workspaces(NULL);
+    rnnkit_test_alloc_count = 0;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    cr_assert_gt(rnnkit_test_alloc_count, 0, "after release the call allocates again");
+    cr_assert(memcmp(y0, y1, sizeof y0) == 0, "y after release differs");
+    static float xl[4 * T * N * I], yl[4 * T * N * P];
+    a.seq_len = 4 * T, a.x = xl, a.y = yl;
+    rnnkit_test_alloc_count = 0;
+    cr_assert_eq(rnnkit_forward(m, &a), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    cr_assert_gt(rnnkit_test_alloc_count, 0, "a longer sequence needs a larger workspace");
+    rnnkit_model_destroy(m);
+}
