@@ -8,8 +8,10 @@
  * call. A call that fails writes nothing to its output buffers.
  *
  * Threading: an rnnkit_model is immutable once created and may be used by
- * any number of threads at once. A workspace buffer or an rnnkit_stream
- * must be used by one thread at a time.
+ * any number of threads at once (its weights never change; the only
+ * thing it keeps between calls is a few spare workspaces, each handed to
+ * one call at a time by atomic exchange). A workspace buffer or an
+ * rnnkit_stream must be used by one thread at a time.
  *
  * Numbers: float32 everywhere. Tensors are dense, C order (row-major).
  */
