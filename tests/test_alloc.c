@@ -98,15 +98,22 @@ static int scen_create_forward(long k) {
     return check_status(st, k, "rnnkit_forward");
 }
 
-static int scen_stream(long k) {
+/* A forward-only one-layer LSTM (the first 5 tensors), created without
+ * injected failures. */
+static rnnkit_model *make_lstm1(void) {
     rnnkit_tensor t[20];
     make_tensors(t);
     rnnkit_model_desc d;
     rnnkit_model_desc_init(&d);
     d.cell = RNNKIT_CELL_LSTM;
     rnnkit_model *m = NULL;
-    /* forward-only, 1 layer: the first 5 tensors */
+    rnnkit_test_fail_alloc_at = 0;
     cr_assert_eq(rnnkit_model_create(&d, t, 5, &m), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    return m;
+}
+
+static int scen_stream(long k) {
+    rnnkit_model *m = make_lstm1();
     rnnkit_stream *s = NULL;
     arm(k);
     rnnkit_status st = rnnkit_stream_create(m, N, &s);
@@ -194,15 +201,7 @@ Test(alloc, load_safetensors) {
  * rnnkit_model_release_workspaces the next call allocates again; the
  * outputs stay the same bits whichever workspace a call gets. */
 Test(alloc, forward_reuses_workspace) {
-    rnnkit_tensor t[20];
-    make_tensors(t);
-    rnnkit_model_desc d;
-    rnnkit_model_desc_init(&d);
-    d.cell = RNNKIT_CELL_LSTM;
-    rnnkit_model *m = NULL;
-    rnnkit_test_fail_alloc_at = 0;
-    /* forward-only, 1 layer: the first 5 tensors */
-    cr_assert_eq(rnnkit_model_create(&d, t, 5, &m), RNNKIT_STATUS_OK, "%s", rnnkit_last_error());
+    rnnkit_model *m = make_lstm1();
     float y0[T * N * P], y1[T * N * P];
     rnnkit_forward_args a = {0};
     a.seq_len = T, a.batch = N, a.x = x, a.y = y0, a.num_threads = 1;
