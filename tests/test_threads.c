@@ -299,8 +299,9 @@ Test(threads, caller_parallel_region, .timeout = 60) {
  * (src/forward.c forward_team waits for the whole team in between; with
  * the directions at once, on one thread each, nothing else waits).
  * Repeated, as a missing wait shows only when a thread falls behind,
- * and with two inputs in turn: the workspace of one call is often the
- * previous call's memory, and would still hold the same transposed x. */
+ * and with two inputs in turn: a call's workspace is the one the model
+ * kept from the previous call, and would still hold the same transposed
+ * x. */
 Test(threads, batch_major_team) {
     shape s = {RNNKIT_CELL_GRU, 1, 1, 0, 96, 32, 24, 40, 0, 0, 0};
     float *keep[64];
