@@ -456,12 +456,6 @@ void rk_run_direction_team(const rnnkit_model *m, int64_t l, int64_t d, int64_t 
  * slots are taken and given back by atomic exchange: concurrent calls on
  * one model each hold their own buffer, and the model's weights stay
  * immutable. */
-static void ws_buf_free(rk_ws_buf *b) {
-    if (!b) return;
-    rk_free(b->mem);
-    rk_free(b);
-}
-
 static rk_ws_buf *rk_ws_take(const rnnkit_model *m, size_t bytes) {
     _Atomic(rk_ws_buf *) *slot = ((rnnkit_model *)m)->ws_slot;
     for (int i = 0; i < RK_WS_SLOTS; i++) {
@@ -469,7 +463,7 @@ static rk_ws_buf *rk_ws_take(const rnnkit_model *m, size_t bytes) {
         rk_ws_buf *b = atomic_exchange_explicit(&slot[i], NULL, memory_order_acquire);
         if (!b) continue;
         if (b->bytes >= bytes) return b;
-        ws_buf_free(b); /* too small: a new one replaces it */
+        rk_ws_buf_free(b); /* too small: a new one replaces it */
     }
     rk_ws_buf *b = rk_alloc(sizeof *b);
     if (!b) return NULL;
@@ -490,16 +484,7 @@ static void rk_ws_give(const rnnkit_model *m, rk_ws_buf *b) {
                                                     memory_order_relaxed))
             return;
     }
-    ws_buf_free(b); /* every slot full */
-}
-
-void rk_ws_release(const rnnkit_model *m) {
-    _Atomic(rk_ws_buf *) *slot = ((rnnkit_model *)m)->ws_slot;
-    for (int i = 0; i < RK_WS_SLOTS; i++) ws_buf_free(atomic_exchange_explicit(&slot[i], NULL, memory_order_acquire));
-}
-
-void rnnkit_model_release_workspaces(const rnnkit_model *model) {
-    if (model) rk_ws_release(model);
+    rk_ws_buf_free(b); /* every slot full */
 }
 
 /* ------------------------------------------------------------------ */

@@ -159,6 +159,22 @@ static void model_free_weights(rnnkit_model *m) {
     m->w = NULL;
 }
 
+void rk_ws_buf_free(rk_ws_buf *b) {
+    if (!b) return;
+    rk_free(b->mem);
+    rk_free(b);
+}
+
+void rk_ws_release(const rnnkit_model *m) {
+    _Atomic(rk_ws_buf *) *slot = ((rnnkit_model *)m)->ws_slot;
+    for (int i = 0; i < RK_WS_SLOTS; i++)
+        rk_ws_buf_free(atomic_exchange_explicit(&slot[i], NULL, memory_order_acquire));
+}
+
+void rnnkit_model_release_workspaces(const rnnkit_model *model) {
+    if (model) rk_ws_release(model);
+}
+
 void rnnkit_model_destroy(rnnkit_model *m) {
     if (!m) return;
     rk_ws_release(m);

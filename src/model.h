@@ -48,8 +48,10 @@ struct rnnkit_model {
 };
 
 /* Frees the workspaces m keeps (model destruction, and
- * rnnkit_model_release_workspaces). */
+ * rnnkit_model_release_workspaces); frees one workspace (NULL is
+ * ignored). The slots are filled by src/forward.c. */
 void rk_ws_release(const struct rnnkit_model *m);
+void rk_ws_buf_free(rk_ws_buf *b);
 
 /* Floats per (t, n) row of the caller's y. */
 static inline int64_t rk_y_width(const struct rnnkit_model *m) {
