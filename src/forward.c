@@ -444,50 +444,6 @@ void rk_run_direction_team(const rnnkit_model *m, int64_t l, int64_t d, int64_t 
 }
 
 /* ------------------------------------------------------------------ */
-/* Workspaces kept by the model                                        */
-/* ------------------------------------------------------------------ */
-
-/* A forward call without a caller's workspace takes one the model kept
- * from an earlier call, or allocates one. A fresh buffer of megabytes
- * costs page faults and zeroing on first touch, every call (measured,
- * scripts/ab-forward.sh, one process, the same library with and without
- * a reused workspace, medians: LSTM H 256 batch 64, 13 MiB of
- * workspace, 438 -> 395 us per step; H 512 batch 64 1592 -> 1512). The
- * slots are taken and given back by atomic exchange: concurrent calls on
- * one model each hold their own buffer, and the model's weights stay
- * immutable. */
-static rk_ws_buf *rk_ws_take(const rnnkit_model *m, size_t bytes) {
-    _Atomic(rk_ws_buf *) *slot = ((rnnkit_model *)m)->ws_slot;
-    for (int i = 0; i < RK_WS_SLOTS; i++) {
-        if (!atomic_load_explicit(&slot[i], memory_order_relaxed)) continue;
-        rk_ws_buf *b = atomic_exchange_explicit(&slot[i], NULL, memory_order_acquire);
-        if (!b) continue;
-        if (b->bytes >= bytes) return b;
-        rk_ws_buf_free(b); /* too small: a new one replaces it */
-    }
-    rk_ws_buf *b = rk_alloc(sizeof *b);
-    if (!b) return NULL;
-    b->bytes = bytes;
-    b->mem = rk_alloc_large(bytes ? bytes : 1);
-    if (!b->mem) {
-        rk_free(b);
-        return NULL;
-    }
-    return b;
-}
-
-static void rk_ws_give(const rnnkit_model *m, rk_ws_buf *b) {
-    _Atomic(rk_ws_buf *) *slot = ((rnnkit_model *)m)->ws_slot;
-    for (int i = 0; i < RK_WS_SLOTS && b; i++) {
-        rk_ws_buf *expect = NULL;
-        if (atomic_compare_exchange_strong_explicit(&slot[i], &expect, b, memory_order_release,
-                                                    memory_order_relaxed))
-            return;
-    }
-    rk_ws_buf_free(b); /* every slot full */
-}
-
-/* ------------------------------------------------------------------ */
 /* rnnkit_forward                                                      */
 /* ------------------------------------------------------------------ */
 
@@ -564,16 +520,24 @@ typedef struct {
     float *xin, *bufs[2];
     rk_dir_ws *ws;
     float **hs, **cs;
-    int want;             /* threads asked for */
     rk_barrier bars[2];   /* per direction group */
     rk_barrier team;      /* the whole team */
 } fwd_call;
 
+/* A team of nth threads: one group per direction when both run at once
+ * (the last group takes the odd thread), else one group. */
+static int team_groups(const rk_plan *p, int nth) { return p->par_dirs && nth >= 2 ? 2 : 1; }
+static int group_size(int g, int groups, int nth) {
+    return g == groups - 1 ? nth - g * (nth / groups) : nth / groups;
+}
+
+/* Threads the plan asks for. */
+static int plan_team(const rk_plan *p) { return p->par_dirs ? 2 * p->group : p->group; }
+
 /* The barriers of a team of nth threads. */
 static void fwd_barriers_init(fwd_call *f, int nth) {
-    const int groups = f->plan.par_dirs && nth >= 2 ? 2 : 1;
-    const int gsize = nth / groups;
-    for (int i = 0; i < groups; i++) rk_barrier_init(&f->bars[i], i == groups - 1 ? nth - i * gsize : gsize);
+    const int groups = team_groups(&f->plan, nth);
+    for (int i = 0; i < groups; i++) rk_barrier_init(&f->bars[i], group_size(i, groups, nth));
     rk_barrier_init(&f->team, nth);
 }
 
@@ -582,8 +546,8 @@ static void fwd_barriers_init(fwd_call *f, int nth) {
  * nth == 1, and then it uses no OpenMP construct: a caller inside its
  * own parallel region gets one thread (rk_resolve_threads), and a
  * barrier here would bind to the caller's team. The team synchronises
- * on spinning barriers (src/plan.c rk_barrier_wait), set up for `want`
- * threads before the region: under OMP_WAIT_POLICY=passive an OpenMP
+ * on spinning barriers (src/plan.c rk_barrier_wait), set up for the
+ * plan's team before the region: under OMP_WAIT_POLICY=passive an OpenMP
  * barrier puts the early threads to sleep, and each one cost futex
  * calls and a wake-up. */
 static void forward_team(fwd_call *f, int tid, int nth) {
@@ -594,17 +558,17 @@ static void forward_team(fwd_call *f, int tid, int nth) {
     const int lstm = m->cell == RNNKIT_CELL_LSTM;
     /* The runtime may give fewer threads than asked: plan with what
      * came. Groups: one per direction when both run at once. */
-    const int groups = f->plan.par_dirs && nth >= 2 ? 2 : 1;
+    const int groups = team_groups(&f->plan, nth);
     const int gsize = nth / groups;
     const int g = tid / gsize < groups ? tid / gsize : groups - 1;
     const int gtid = tid - g * gsize;
-    const int gn = g == groups - 1 ? nth - g * gsize : gsize;
+    const int gn = group_size(g, groups, nth);
     const rk_par_mode mode = gn == f->plan.group ? f->plan.mode : rk_plan_mode(m, T, N, gn);
     rk_barrier *bars = f->bars;
     int sense = 0, tsense = 0;
-    if (nth != f->want) {
+    if (nth != plan_team(&f->plan)) {
         /* The runtime gave fewer threads than asked (never when nth == 1
-         * outside a region: then want == 1). */
+         * outside a region: the plan asked for one). */
         if (tid == 0) fwd_barriers_init(f, nth);
 #pragma omp barrier
     }
@@ -708,8 +672,7 @@ rnnkit_status rnnkit_forward(const rnnkit_model *m, const rnnkit_forward_args *a
     const int threads = rk_resolve_threads(a->num_threads);
     fwd_call f = {.m = m, .a = a, .xin = xin, .bufs = {bufs[0], bufs[1]}, .ws = ws, .hs = hs, .cs = cs};
     f.plan = rk_plan_make(m, T, N, threads);
-    const int want = f.plan.par_dirs ? 2 * f.plan.group : f.plan.group;
-    f.want = want;
+    const int want = plan_team(&f.plan);
     fwd_barriers_init(&f, want);
     if (want > 1) {
 #pragma omp parallel num_threads(want)

@@ -41,17 +41,20 @@ struct rnnkit_model {
     const rnnkit_kernels *k;
     rk_dir_weights *w; /* [num_layers * num_dirs] */
     /* Workspaces of earlier forward calls, kept for the next ones
-     * (src/forward.c rk_ws_take / rk_ws_give): each slot holds one or
+     * (src/model.c rk_ws_take / rk_ws_give): each slot holds one or
      * NULL, taken and given back by atomic exchange, so concurrent calls
      * on the shared model never share one. */
     _Atomic(struct rk_ws_buf *) ws_slot[RK_WS_SLOTS];
 };
 
+/* A workspace of at least `bytes` for one forward call: one m kept,
+ * else a new one; NULL when out of memory. */
+rk_ws_buf *rk_ws_take(const struct rnnkit_model *m, size_t bytes);
+/* Back to m's slots after the call (freed when they are all full). */
+void rk_ws_give(const struct rnnkit_model *m, rk_ws_buf *b);
 /* Frees the workspaces m keeps (model destruction, and
- * rnnkit_model_release_workspaces); frees one workspace (NULL is
- * ignored). The slots are filled by src/forward.c. */
+ * rnnkit_model_release_workspaces). */
 void rk_ws_release(const struct rnnkit_model *m);
-void rk_ws_buf_free(rk_ws_buf *b);
 
 /* Floats per (t, n) row of the caller's y. */
 static inline int64_t rk_y_width(const struct rnnkit_model *m) {

@@ -196,7 +196,7 @@ Test(alloc, load_safetensors) {
 }
 
 /* A forward call without a workspace keeps the one it allocated for the
- * next calls (src/forward.c rk_ws_take): a second call of the same or a
+ * next calls (src/model.c rk_ws_take): a second call of the same or a
  * smaller shape allocates nothing, a larger one allocates, and after
  * rnnkit_model_release_workspaces the next call allocates again; the
  * outputs stay the same bits whichever workspace a call gets. */
